@@ -1,0 +1,1 @@
+"""Pipelines that wire features, model and fairness together; MLflow tracking; the CLI."""

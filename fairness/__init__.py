@@ -1,0 +1,1 @@
+"""Group fairness metrics, disparities, bootstrap intervals and audit reports (no MLflow)."""

@@ -1,0 +1,1 @@
+"""Point-in-time features over the records of schools, clinics and police."""

@@ -1,0 +1,1 @@
+"""Risk model: training, calibration, scoring and native TreeSHAP explanations."""

@@ -1,0 +1,1 @@
+"""The FastAPI service: intake, council lists, decisions, explanations, access log, web UI."""

@@ -1,24 +1,57 @@
 """The fitted risk model as the rest of the project sees it (scoring and explanations).
 
-INTERFACE DRAFT: the names and signatures below are the contract between `model` (which
-implements them), `experiments` (which trains, tracks and loads them) and `service` (which
-scores, explains and snapshots lists with them). The bodies are filled in by the model work.
+The names and signatures below are the contract between `model` (which implements them),
+`experiments` (which trains, tracks and loads them) and `service` (which scores, explains and
+snapshots lists with them).
+
+A `RiskModel` is a LightGBM booster (raw score in log-odds), a calibrator (raw score ->
+probability), five band cut points and the metadata needed to judge whether it fits the data
+it is asked to score (feature list, training cut-off, label horizon).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
+from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cuts
+from model.calibration import Calibrator, Method
+from model.reasons import as_value, render
+from model.training import BoosterParams, fit_booster
+
 Lang = Literal["kk", "ru", "en"]
 
-#: Five bands; cut points are calibrated probabilities (configurable at training time).
-BANDS = ("very_low", "low", "medium", "high", "very_high")
+__all__ = [
+    "BANDS",
+    "ID_COLUMNS",
+    "Explanation",
+    "FeatureMismatchError",
+    "Lang",
+    "Reason",
+    "RiskModel",
+    "Scores",
+]
+
+#: Columns a feature frame may carry besides the features; never used as features.
+ID_COLUMNS: tuple[str, ...] = ("family_id", "as_of", "label", "district", "region")
+#: Columns that must never be model features (guardrail 2).
+FORBIDDEN_FEATURES: frozenset[str] = frozenset(PROTECTED_ATTRIBUTES) | frozenset(GEOGRAPHY_COLUMNS)
+
+_BOOSTER_FILE = "booster.txt"
+_META_FILE = "risk_model.json"
+_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -51,38 +84,257 @@ class Reason:
     text: str  # rendered from the feature registry; never says "because"
 
 
+class FeatureMismatchError(ValueError):
+    """The data's feature columns differ from the model's feature list."""
+
+
+class ModelFileError(ValueError):
+    """A saved model directory is missing, incomplete or of an unknown format."""
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    """The feature columns of a frame: everything but the id/label columns."""
+    return [c for c in frame.columns if c not in ID_COLUMNS]
+
+
+def _check_columns(frame: pl.DataFrame, names: Sequence[str]) -> None:
+    got = feature_columns(frame)
+    missing = [c for c in names if c not in frame.columns]
+    unexpected = [c for c in got if c not in set(names)]
+    if missing or unexpected:
+        raise FeatureMismatchError(
+            f"feature columns differ from the model's feature list: missing {missing}, "
+            f"unexpected {unexpected} (expected {len(names)} features, got {len(got)})"
+        )
+
+
+def _matrix(frame: pl.DataFrame, names: Sequence[str]) -> np.ndarray:
+    if not names:
+        raise ValueError("features: expected at least one feature column, got none")
+    bad = [c for c in names if not frame.schema[c].is_numeric() and frame.schema[c] != pl.Boolean]
+    if bad:
+        kinds = ", ".join(f"{c} ({frame.schema[c]})" for c in bad)
+        raise ValueError(f"features: expected numeric or boolean columns, got {kinds}")
+    return frame.select([pl.col(c).cast(pl.Float64) for c in names]).to_numpy()
+
+
 class RiskModel:
     """A calibrated LightGBM risk model with its metadata.
 
     Attributes set by `fit`/`load`: `feature_names_`, `band_cuts_`, `trained_until_`,
-    `horizon_months_`.
+    `horizon_months_`, plus `booster_`, `calibrator_`, `best_iteration_` and `metadata_`.
     """
 
     feature_names_: list[str]
     band_cuts_: tuple[float, float, float, float]
     trained_until_: dt.date
     horizon_months_: int
+    booster_: lgb.Booster
+    calibrator_: Calibrator
+    best_iteration_: int
+    metadata_: dict[str, Any]
+
+    def __init__(
+        self,
+        *,
+        params: BoosterParams | None = None,
+        calibration: Method = "auto",
+        band_cuts: Sequence[float] = DEFAULT_BAND_CUTS,
+    ) -> None:
+        self.params = params
+        self.calibration = calibration
+        self.band_cuts = band_cuts
+
+    # ---- fitting -------------------------------------------------------------------------
+
+    def fit(
+        self,
+        features: pl.DataFrame,
+        y: np.ndarray,
+        *,
+        valid_features: pl.DataFrame,
+        y_valid: np.ndarray,
+        trained_until: dt.date,
+        horizon_months: int = 6,
+        metadata: dict[str, Any] | None = None,
+    ) -> RiskModel:
+        """Train on (features, y); stop early and calibrate on the held-out period.
+
+        `features` and `valid_features` hold feature columns; id columns such as `family_id`
+        are ignored.
+        Protected attributes and geography are refused as features.
+        """
+        names = feature_columns(features)
+        forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
+        if forbidden:
+            raise ValueError(
+                f"features: protected attributes and geography are never model features, "
+                f"got {forbidden}"
+            )
+        _check_columns(valid_features, names)
+        params = self.params or BoosterParams()
+        self.band_cuts_ = validate_band_cuts(self.band_cuts)
+        self.booster_ = fit_booster(
+            _matrix(features, names),
+            np.asarray(y, dtype=float),
+            x_valid=_matrix(valid_features, names),
+            y_valid=np.asarray(y_valid, dtype=float),
+            feature_names=names,
+            params=params,
+        )
+        self.best_iteration_ = self.booster_.current_iteration()
+        self.feature_names_ = names
+        self.trained_until_ = trained_until
+        self.horizon_months_ = horizon_months
+        raw_valid = self._raw(valid_features)
+        self.calibrator_ = Calibrator(self.calibration, seed=params.seed).fit(raw_valid, y_valid)
+        self.metadata_ = {"params": params.as_dict(), **(metadata or {})}
+        return self
+
+    # ---- scoring -------------------------------------------------------------------------
+
+    def _raw(self, features: pl.DataFrame) -> np.ndarray:
+        _check_columns(features, self.feature_names_)
+        matrix = _matrix(features, self.feature_names_)
+        return np.asarray(self.booster_.predict(matrix, raw_score=True, num_threads=2), dtype=float)
+
+    @staticmethod
+    def _ids(features: pl.DataFrame) -> list[str]:
+        if "family_id" not in features.columns:
+            raise FeatureMismatchError("family_id: expected a family_id column, got none")
+        return features["family_id"].cast(pl.String).to_list()
 
     def score(self, features: pl.DataFrame) -> Scores:
         """Score a frame from `features.pipeline.build_features` (family_id + feature columns).
 
         Raises `FeatureMismatchError` naming the missing and unexpected columns.
         """
-        raise NotImplementedError
+        ids = self._ids(features)
+        raw = self._raw(features)
+        probability = self.calibrator_.predict(raw)
+        return Scores(
+            family_id=ids,
+            raw_score=raw,
+            probability=probability,
+            band=assign_bands(probability, self.band_cuts_),
+        )
+
+    def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
+        """Calibrated probabilities only (convenience for metrics and baselines)."""
+        return self.calibrator_.predict(self._raw(features))
 
     def explain(self, features: pl.DataFrame) -> Explanation:
-        raise NotImplementedError
+        """Native TreeSHAP contributions (LightGBM `pred_contrib`) in log-odds, per family."""
+        ids = self._ids(features)
+        _check_columns(features, self.feature_names_)
+        matrix = _matrix(features, self.feature_names_)
+        contrib = np.asarray(
+            self.booster_.predict(matrix, pred_contrib=True, num_threads=2), dtype=float
+        )
+        contributions = contrib[:, :-1]
+        base = contrib[:, -1]
+        base_value = float(base[0]) if len(base) else self.expected_value()
+        return Explanation(
+            family_id=ids,
+            feature_names=list(self.feature_names_),
+            base_value=base_value,
+            contributions=contributions,
+            values=matrix,
+            raw_score=base + contributions.sum(axis=1),
+        )
 
-    def reasons(self, explanation: Explanation, row: int, *, lang: Lang, top: int = 5) -> list[Reason]:
-        raise NotImplementedError
+    def expected_value(self) -> float:
+        """The base value of the explanations (the booster's expected raw score)."""
+        probe = np.full((1, len(self.feature_names_)), np.nan)
+        contrib = np.asarray(self.booster_.predict(probe, pred_contrib=True), dtype=float)
+        return float(contrib[0, -1])
+
+    def reasons(
+        self, explanation: Explanation, row: int, *, lang: Lang, top: int = 5
+    ) -> list[Reason]:
+        """The `top` features of family `row` by absolute contribution, rendered in `lang`.
+
+        Positive contributions raise the score, negative ones lower it; zero contributions are
+        left out. The texts describe the data, never a cause.
+        """
+        n = explanation.contributions.shape[0]
+        if not 0 <= row < n:
+            raise IndexError(f"row: expected 0 <= row < {n}, got {row}")
+        contrib = explanation.contributions[row]
+        order = np.argsort(-np.abs(contrib), kind="stable")[: max(top, 0)]
+        out = []
+        for j in order.tolist():
+            if contrib[j] == 0.0:
+                break
+            name = explanation.feature_names[j]
+            value = as_value(float(explanation.values[row, j]))
+            out.append(
+                Reason(
+                    feature=name,
+                    value=value,
+                    contribution=float(contrib[j]),
+                    text=render(name, value, lang=lang),
+                )
+            )
+        return out
+
+    # ---- persistence ---------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        raise NotImplementedError
+        """Write the model to directory `path` (replaced atomically if it exists)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format_version": _FORMAT_VERSION,
+            "feature_names": self.feature_names_,
+            "band_cuts": list(self.band_cuts_),
+            "trained_until": self.trained_until_.isoformat(),
+            "horizon_months": self.horizon_months_,
+            "best_iteration": self.best_iteration_,
+            "calibrator": self.calibrator_.to_dict(),
+            "metadata": self.metadata_,
+        }
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            self.booster_.save_model(str(tmp / _BOOSTER_FILE))
+            (tmp / _META_FILE).write_text(json.dumps(meta, indent=2, default=str), "utf-8")
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> RiskModel:
-        raise NotImplementedError
-
-
-class FeatureMismatchError(ValueError):
-    """The data's feature columns differ from the model's feature list."""
+        """Read a model written by `save`; predictions are identical to the saved model's."""
+        path = Path(path)
+        booster_file, meta_file = path / _BOOSTER_FILE, path / _META_FILE
+        for f in (booster_file, meta_file):
+            if not f.is_file():
+                raise ModelFileError(f"model directory {path}: expected file {f.name}, not found")
+        meta = json.loads(meta_file.read_text("utf-8"))
+        if meta.get("format_version") != _FORMAT_VERSION:
+            raise ModelFileError(
+                f"model directory {path}: expected format_version {_FORMAT_VERSION}, "
+                f"got {meta.get('format_version')!r}"
+            )
+        model = cls(band_cuts=meta["band_cuts"])
+        model.booster_ = lgb.Booster(model_file=str(booster_file))
+        model.feature_names_ = list(meta["feature_names"])
+        if model.booster_.feature_name() != model.feature_names_:
+            raise ModelFileError(
+                f"model directory {path}: booster and metadata feature lists differ"
+            )
+        model.band_cuts_ = validate_band_cuts(meta["band_cuts"])
+        model.trained_until_ = dt.date.fromisoformat(meta["trained_until"])
+        model.horizon_months_ = int(meta["horizon_months"])
+        model.best_iteration_ = int(meta["best_iteration"])
+        model.calibrator_ = Calibrator.from_dict(meta["calibrator"])
+        model.metadata_ = dict(meta.get("metadata", {}))
+        return model

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.metrics import (
+    expected_calibration_error,
+    list_metrics,
+    precision_recall_at_k,
+    top_k_size,
+)
+
+
+def _brute_force(y: np.ndarray, s: np.ndarray, k: int) -> tuple[int, int]:
+    """Positives in the top k over every ordering consistent with the scores."""
+    counts = set()
+    for perm in itertools.permutations(range(len(s))):
+        order = sorted(perm, key=lambda i: -s[i])  # stable sort keeps perm's order among ties
+        counts.add(int(y[list(order[:k])].sum()))
+    return min(counts), max(counts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 3)), min_size=1, max_size=6),
+    st.integers(1, 6),
+)
+def test_tie_aware_top_k_matches_brute_force(pairs: list[tuple[int, int]], k: int) -> None:
+    y = np.array([p[0] for p in pairs])
+    s = np.array([float(p[1]) for p in pairs])
+    k = min(k, len(s))
+    pct = 100.0 * k / len(s)
+    result = precision_recall_at_k(y, s, pct=pct)
+    assert result.k == k
+    worst, best = _brute_force(y, s, k)
+    assert result.precision_worst == pytest.approx(worst / k)
+    assert result.precision_best == pytest.approx(best / k)
+
+
+def test_all_tied_scores_give_the_extremes() -> None:
+    y = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    result = precision_recall_at_k(y, np.zeros(10), pct=20)
+    assert (result.precision_worst, result.precision_best) == (0.0, 1.0)
+    assert (result.recall_worst, result.recall_best) == (0.0, 1.0)
+
+
+def test_within_groups_takes_each_groups_own_top_k() -> None:
+    # district A: 10 families, B: 10; scores in B are all lower than in A
+    y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    s = np.r_[np.linspace(10, 1, 10), np.linspace(0.9, 0.0, 10)]
+    groups = ["A"] * 10 + ["B"] * 10
+    overall = precision_recall_at_k(y, s, pct=10)
+    within = precision_recall_at_k(y, s, pct=10, groups=groups)
+    assert overall.k == 2
+    assert overall.precision_worst == 0.5
+    assert within.k == 2
+    assert within.precision_worst == 1.0
+    assert within.recall_worst == 1.0
+
+
+def test_top_k_size_rounds_up_and_refuses_bad_pct() -> None:
+    assert top_k_size(30, 5) == 2
+    assert top_k_size(100, 5) == 5
+    assert top_k_size(1, 1) == 1
+    with pytest.raises(ValueError, match="pct"):
+        top_k_size(10, 0)
+
+
+def test_ece_is_zero_for_perfectly_calibrated_bins_and_large_otherwise() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 0.3, 200_000)
+    y = (rng.random(p.size) < p).astype(int)
+    assert expected_calibration_error(y, p) < 0.005
+    assert expected_calibration_error(y, np.clip(p * 2, 0, 1)) > 0.1
+
+
+def test_list_metrics_flat_names() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(1000) < 0.1).astype(int)
+    s = y + rng.normal(0, 1, 1000)
+    m = list_metrics(y, s, probability=np.full(1000, 0.1), groups=rng.choice(["A", "B"], 1000))
+    flat = m.as_dict()
+    assert flat["auc"] > 0.6
+    assert "precision_at_5pct" in flat
+    assert "recall_at_5pct_district" in flat
+    assert flat["brier"] == pytest.approx(np.mean((0.1 - y) ** 2))
+    assert flat["base_rate"] == pytest.approx(y.mean())
+    no_prob = list_metrics(y, s).as_dict()
+    assert "brier" not in no_prob
+    assert "ece" not in no_prob

@@ -1,0 +1,50 @@
+"""Instrument scores: latest, worst and trend of HITS, WAST, PHQ-2 and the school items.
+
+Several records may share a date (two children surveyed the same day, two screenings in one
+visit); each date keeps its worst value first, so "latest" and "trend" do not depend on the
+order of the rows, and appending unrelated rows can never change them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from features.feat_prepare import Prepared, known
+
+_CLINIC_SCORES = {"hits": "max", "wast": "max", "phq2": "max"}
+_SCHOOL_SCORES = {"concern_items": "max", "feels_safe": "min"}
+
+
+def _scores(frame: pl.LazyFrame, scores: dict[str, str], prefix: str) -> pl.LazyFrame:
+    def worst(col: str, how: str) -> pl.Expr:
+        return pl.col(col).min() if how == "min" else pl.col(col).max()
+
+    per_date = frame.group_by("family_id", "event_date").agg(
+        worst(col, how) for col, how in scores.items()
+    )
+    last_date = pl.col("event_date").max()
+    prev_date = pl.col("event_date").filter(pl.col("event_date") < last_date).max()
+    exprs: list[pl.Expr] = []
+    for col, how in scores.items():
+        latest = pl.col(col).filter(pl.col("event_date") == last_date).first()
+        previous = pl.col(col).filter(pl.col("event_date") == prev_date).first()
+        name = f"{prefix}{col}"
+        exprs += [
+            latest.alias(f"{name}_latest"),
+            worst(col, how).alias(f"{name}_{how}"),
+            (latest - previous).alias(f"{name}_trend"),
+        ]
+    return per_date.group_by("family_id").agg(exprs)
+
+
+def clinic_scores(prepared: Prepared, as_of: dt.date) -> pl.LazyFrame:
+    """`hits_*`, `wast_*`, `phq2_*`: latest, max and trend per family (null if never screened)."""
+    return _scores(known(prepared.clinic, as_of), _CLINIC_SCORES, "")
+
+
+def school_scores(prepared: Prepared, as_of: dt.date) -> pl.LazyFrame:
+    """`school_concern_items_*` (latest, max, trend) and `school_feels_safe_*` (latest, min,
+    trend); the worst child of a survey date stands for the family."""
+    return _scores(known(prepared.school, as_of), _SCHOOL_SCORES, "school_")

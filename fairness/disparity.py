@@ -1,0 +1,125 @@
+"""Disparities against a reference group: ratios, differences, the band, bootstrap intervals.
+
+For assistive interventions (a psychologist, patronage visits, a crisis centre) the harm of an
+unfair list is *missing* a family that needs help, so the primary metrics are the false negative
+rate (labelled families left off the list) and the false omission rate (share of the families
+left off the list that go on to have a recorded incident). The punitive-side metrics, false
+positive rate and false discovery rate (families put on the list without a later recorded
+incident, who bear the scrutiny), are reported too, and so are selection rate, share of the
+list, precision and recall for context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import numpy as np
+
+from fairness.bootstrap import percentile_interval
+from fairness.metrics import ratio
+from fairness.report import Disparity, Side
+
+PRIMARY_METRICS: Final = ("fnr", "for")
+PUNITIVE_METRICS: Final = ("fpr", "fdr")
+CONTEXT_METRICS: Final = ("tpr", "precision", "pprev", "ppr")
+
+#: Metric -> which side of harm it measures, in report order.
+DISPARITY_METRICS: Final[dict[str, Side]] = {
+    **dict.fromkeys(PRIMARY_METRICS, "assistive"),
+    **dict.fromkeys(PUNITIVE_METRICS, "punitive"),
+    **dict.fromkeys(CONTEXT_METRICS, "context"),
+}
+
+#: For reference="best": the best-off group has the lowest error rate or the highest hit rate.
+#: Selection rate and share of the list have no "better" direction; they use the largest group.
+LOWER_IS_BETTER: Final = frozenset({"fnr", "for", "fpr", "fdr"})
+HIGHER_IS_BETTER: Final = frozenset({"tpr", "precision"})
+
+DEFAULT_BAND: Final = (0.8, 1.25)
+
+
+def largest_group(n: np.ndarray, suppressed: np.ndarray) -> int | None:
+    """Index of the largest non-suppressed group (first on ties), None if all are suppressed."""
+    sizes = np.where(suppressed, -1, n)
+    if sizes.size == 0 or sizes.max() < 0:
+        return None
+    return int(np.argmax(sizes))
+
+
+def best_group(values: np.ndarray, suppressed: np.ndarray, metric: str) -> int | None:
+    """Index of the best-off non-suppressed group on ``metric`` with a defined value."""
+    usable = ~suppressed & np.isfinite(values)
+    if not usable.any():
+        return None
+    if metric in LOWER_IS_BETTER:
+        return int(np.argmin(np.where(usable, values, np.inf)))
+    return int(np.argmax(np.where(usable, values, -np.inf)))
+
+
+def attribute_disparities(
+    attribute: str,
+    names: Sequence[str],
+    *,
+    n: np.ndarray,
+    suppressed: np.ndarray,
+    point: Mapping[str, np.ndarray],
+    boot: Mapping[str, np.ndarray] | None,
+    reference: int | None,
+    band: tuple[float, float] = DEFAULT_BAND,
+    level: float = 0.95,
+) -> list[Disparity]:
+    """Disparities of every non-suppressed group of one attribute, for `DISPARITY_METRICS`.
+
+    ``reference`` is the index of the reference group, or None for "the best-off group on each
+    metric". ``point`` holds metrics shaped ``(G,)``; ``boot`` the same shaped ``(B, G)``, or None
+    for no intervals. The reference group itself is left out (its ratio is 1 by construction).
+    """
+    low_band, high_band = band
+    out: list[Disparity] = []
+    for metric, side in DISPARITY_METRICS.items():
+        values = point[metric]
+        ref = reference
+        if ref is None:
+            if metric in LOWER_IS_BETTER or metric in HIGHER_IS_BETTER:
+                ref = best_group(values, suppressed, metric)
+            else:
+                ref = largest_group(n, suppressed)
+        if ref is None:
+            continue
+        ratios = ratio(values, np.full_like(values, values[ref]))
+        diffs = values - values[ref]
+        if boot is not None:
+            samples = boot[metric]
+            ref_samples = samples[:, ref : ref + 1]
+            ratio_low, ratio_high = percentile_interval(
+                ratio(samples, np.broadcast_to(ref_samples, samples.shape)), level=level
+            )
+            diff_low, diff_high = percentile_interval(samples - ref_samples, level=level)
+        else:
+            ratio_low = ratio_high = diff_low = diff_high = np.full(values.shape, np.nan)
+        for g, name in enumerate(names):
+            if g == ref or suppressed[g] or not np.isfinite(values[g]):
+                continue
+            r = float(ratios[g])
+            defined = np.isfinite(r)
+            ci = (float(ratio_low[g]), float(ratio_high[g]))
+            ci_defined = bool(np.isfinite(ci[0]) and np.isfinite(ci[1]))
+            out.append(
+                Disparity(
+                    attribute=attribute,
+                    group=name,
+                    reference=names[ref],
+                    metric=metric,
+                    side=side,
+                    value=float(values[g]),
+                    reference_value=float(values[ref]),
+                    ratio=r,
+                    ratio_ci=ci,
+                    difference=float(diffs[g]),
+                    difference_ci=(float(diff_low[g]), float(diff_high[g])),
+                    outside_band=(not low_band <= r <= high_band) if defined else None,
+                    significant=(ci[0] > 1.0 or ci[1] < 1.0) if ci_defined else None,
+                )
+            )
+    return out

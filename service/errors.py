@@ -1,0 +1,78 @@
+"""Errors the plain functions raise, and how the API turns them into responses.
+
+Validation error bodies carry the field location, a message and the error type, never the input
+value: an input may be an IIN or a name (guardrail 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class ServiceError(Exception):
+    """Base of the errors the service's functions raise on purpose."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(ServiceError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class ConflictError(ServiceError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class FieldError(ServiceError):
+    """Invalid input in one field that the schema alone cannot catch (422)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+
+    def __init__(self, loc: Sequence[str | int], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = list(loc)
+
+
+def _clean(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    cleaned = []
+    for error in errors:
+        msg = str(error.get("msg", "invalid value"))
+        cleaned.append(
+            {
+                "loc": list(error.get("loc", [])),
+                "msg": msg,
+                "type": error.get("type", "value_error"),
+            }
+        )
+    return cleaned
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the handlers that shape error bodies."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": _clean(exc.errors())},
+        )
+
+    @app.exception_handler(FieldError)
+    async def _field(_request: Request, exc: FieldError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": [{"loc": exc.loc, "msg": exc.detail, "type": "value_error"}]},
+        )
+
+    @app.exception_handler(ServiceError)
+    async def _service(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})

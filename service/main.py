@@ -1,0 +1,90 @@
+"""The FastAPI application: `create_app()` (uvicorn factory `service.main:create_app`).
+
+Start-up refuses insecure secrets outside demo mode, runs the Alembic migrations, and only then
+answers `GET /health`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from experiments.settings import Settings, get_settings
+from service.db import make_engine, make_sessionmaker
+from service.errors import install_handlers
+from service.migrate import upgrade
+from service.models import ModelSource, TrackingModelSource
+from service.routes import admin, audit, auth, districts, families, records
+from service.security import resolve_secrets
+from service.state import ServiceState
+
+logger = logging.getLogger(__name__)
+
+API_DESCRIPTION = """\
+Early-warning lists for district domestic-violence prevention councils.
+
+Schools, clinics and police submit records; the council of each district gets a monthly list of
+families ranked by a calibrated risk score, with reasons in Kazakh, Russian and English. The
+score supports decisions about **assistance**; a person always decides. Every read of
+family-level data is written to a hash-chained access log.
+
+Authenticate with `POST /v1/token` (OAuth2 password flow) and send
+`Authorization: Bearer <token>`.
+"""
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    champion: str | None
+
+
+def create_app(settings: Settings | None = None, *, models: ModelSource | None = None) -> FastAPI:
+    """Build the app: check secrets, migrate the database, wire routes.
+
+    `settings` defaults to `get_settings()` (the environment); `models` defaults to the champion
+    registered in MLflow.
+    """
+    settings = settings or get_settings()
+    secrets = resolve_secrets(settings)  # raises InsecureSettingsError before anything else
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    state = ServiceState(
+        settings=settings,
+        secrets=secrets,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        models=models or TrackingModelSource(settings),
+    )
+    app = FastAPI(title="patronage", version="0.1.0", description=API_DESCRIPTION)
+    app.state.patronage = state
+    install_handlers(app)
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """Answers once the database is migrated and the app is ready. `champion` is the model
+        version lists are built with (null until one is registered)."""
+        champion = state.models.champion()
+        return Health(
+            status="ok",
+            database=engine.dialect.name,
+            champion=champion.version if champion else None,
+        )
+
+    for router in (
+        auth.router,
+        records.school_router,
+        records.clinic_router,
+        records.police_router,
+        districts.lists_router,
+        districts.alerts_router,
+        families.council_router,
+        families.explain_router,
+        audit.audit_router,
+        audit.models_router,
+        admin.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,91 @@
+"""Where the service gets its champion model from, and what it says about registered models.
+
+The service never talks to MLflow itself: `TrackingModelSource` goes through
+`experiments.tracking` (the one module that does); tests and benchmarks pass a
+`StaticModelSource` with a model fitted in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from experiments.settings import Settings
+from model.risk_model import RiskModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Champion:
+    model: RiskModel
+    version: str
+
+
+class ModelSource(Protocol):
+    def champion(self) -> Champion | None:
+        """The current champion, or None when no model is registered yet."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Registered versions, champion, gate verdicts, alias history and report links."""
+        ...
+
+
+class StaticModelSource:
+    """A fixed model (tests, benchmarks) or none."""
+
+    def __init__(self, champion: Champion | None = None) -> None:
+        self._champion = champion
+
+    def champion(self) -> Champion | None:
+        return self._champion
+
+    def describe(self) -> dict[str, Any]:
+        version = self._champion.version if self._champion else None
+        versions = [{"version": version, "aliases": ["champion"]}] if version else []
+        return {"champion": version, "versions": versions, "alias_history": []}
+
+
+class TrackingModelSource:
+    """The champion registered in MLflow, loaded through `experiments.tracking` and cached."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._cached: Champion | None = None
+
+    def champion(self) -> Champion | None:
+        with self._lock:
+            if self._cached is not None:
+                return self._cached
+            try:
+                from experiments import tracking
+            except ImportError:
+                logger.warning("experiments.tracking is not available: no champion model")
+                return None
+            try:
+                model, info = tracking.load_champion(self.settings)
+            except Exception as exc:  # no registry yet, no champion alias, unreadable artefact
+                logger.warning("no champion model could be loaded: %s", type(exc).__name__)
+                return None
+            self._cached = Champion(model=model, version=str(getattr(info, "version", info)))
+            return self._cached
+
+    def refresh(self) -> None:
+        """Forget the cached champion (after a promotion)."""
+        with self._lock:
+            self._cached = None
+
+    def describe(self) -> dict[str, Any]:
+        try:
+            from experiments import tracking
+
+            describe = tracking.describe_models  # type: ignore[attr-defined]
+        except (ImportError, AttributeError):
+            champion = self.champion()
+            return StaticModelSource(champion).describe()
+        result: dict[str, Any] = describe(self.settings)
+        return result

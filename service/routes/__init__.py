@@ -1,0 +1,1 @@
+"""HTTP routes: thin wrappers that check access, call a plain function and log reads."""

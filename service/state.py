@@ -1,0 +1,22 @@
+"""What one running service holds: settings, secrets, database, throttle and the model source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from experiments.settings import Settings
+from service.models import ModelSource
+from service.security import LoginThrottle, Secrets
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    secrets: Secrets
+    engine: Engine
+    sessions: sessionmaker[Session]
+    models: ModelSource
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from fairness import calibration as cal
-from fairness.bootstrap import percentile_interval, resample_counts
+from fairness.bootstrap import percentile_interval, resample_counts, wald_p_value
 from fairness.disparity import DEFAULT_BAND, attribute_disparities, largest_group
 from fairness.explanations import attribute_explanations
 from fairness.flagging import FlagRule
@@ -369,11 +369,12 @@ def _calibration(
     if ref is None:
         return entries, gaps
     if boot is not None:
-        diff_low, diff_high = percentile_interval(
-            boot["error"] - boot["error"][:, ref : ref + 1], level=level
-        )
+        boot_diff = boot["error"] - boot["error"][:, ref : ref + 1]
+        diff_low, diff_high = percentile_interval(boot_diff, level=level)
+        p_values = wald_p_value(error - error[ref], boot_diff)
     else:
         diff_low, diff_high = _nan_pair(g_count)
+        p_values = np.full(g_count, np.nan)
     for g, name in enumerate(names):
         if g == ref or suppressed[g]:
             continue
@@ -387,6 +388,7 @@ def _calibration(
                 difference=float(error[g] - error[ref]),
                 ci=ci,
                 significant=(ci[0] > 0.0 or ci[1] < 0.0) if defined else None,
+                p_value=float(p_values[g]),
             )
         )
     return entries, gaps

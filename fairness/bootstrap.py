@@ -12,7 +12,12 @@ list itself would change.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+# scipy is not a declared dependency; the arrays here are small (groups), so vectorize suffices.
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 #: Percentile intervals are left null when more than this share of resamples is undefined
 #: (a zero denominator), because the remaining resamples are a biased subset.
@@ -32,6 +37,29 @@ def resample_counts(counts: np.ndarray, *, n_boot: int, rng: np.random.Generator
     pvals[n == 0, 0] = 1.0  # any valid distribution; 0 trials draw nothing
     draws = rng.multinomial(n, pvals, size=(n_boot, c.shape[0]))
     return np.asarray(draws, dtype=np.int64)
+
+
+def wald_p_value(
+    estimate: np.ndarray, samples: np.ndarray, *, max_undefined: float = MAX_UNDEFINED_SHARE
+) -> np.ndarray:
+    """Two-sided p-value of "the true value is 0", from the bootstrap standard error.
+
+    ``estimate`` is shaped like ``samples[0]``. Uses the normal approximation
+    ``p = erfc(|estimate| / (se * sqrt 2))`` because percentile-counting p-values cannot go
+    below ``1 / n_boot``, too coarse for a multiple-comparison correction. NaN where the
+    estimate is undefined or more than ``max_undefined`` of the resamples are.
+    """
+    s = np.asarray(samples, dtype=np.float64)
+    est = np.asarray(estimate, dtype=np.float64)
+    out = np.full(est.shape, np.nan)
+    ok = (np.isnan(s).mean(axis=0) <= max_undefined) & np.isfinite(est)
+    if not ok.any():
+        return out
+    se = np.nanstd(s[:, ok], axis=0, ddof=1)
+    z = np.divide(np.abs(est[ok]), se, out=np.full(se.shape, np.inf), where=se > 0)
+    z[(se == 0) & (est[ok] == 0)] = 0.0
+    out[ok] = _erfc(z / np.sqrt(2.0))
+    return out
 
 
 def percentile_interval(

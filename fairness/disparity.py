@@ -16,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-from fairness.bootstrap import percentile_interval
+from fairness.bootstrap import percentile_interval, wald_p_value
 from fairness.metrics import ratio
 from fairness.report import Disparity, Side
 
@@ -96,8 +96,10 @@ def attribute_disparities(
                 ratio(samples, np.broadcast_to(ref_samples, samples.shape)), level=level
             )
             diff_low, diff_high = percentile_interval(samples - ref_samples, level=level)
+            p_values = wald_p_value(diffs, samples - ref_samples)
         else:
-            ratio_low = ratio_high = diff_low = diff_high = np.full(values.shape, np.nan)
+            nan = np.full(values.shape, np.nan)
+            ratio_low = ratio_high = diff_low = diff_high = p_values = nan
         for g, name in enumerate(names):
             if g == ref or suppressed[g] or not np.isfinite(values[g]):
                 continue
@@ -120,6 +122,7 @@ def attribute_disparities(
                     difference_ci=(float(diff_low[g]), float(diff_high[g])),
                     outside_band=(not low_band <= r <= high_band) if defined else None,
                     significant=(ci[0] > 1.0 or ci[1] < 1.0) if ci_defined else None,
+                    p_value=float(p_values[g]),
                 )
             )
     return out

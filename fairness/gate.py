@@ -1,16 +1,25 @@
 """The promotion gate: configurable rules over an `AuditReport`, and a verdict in sentences.
 
-Uncertainty rule (decided, documented in docs/fairness.md): with ``require_significance`` (the
-default) a disparity fails the gate only when its ratio is outside the band *and* the bootstrap
-interval of the ratio excludes 1 (for calibration: the gap exceeds the limit and its interval
-excludes 0). A ratio of 1.4 whose interval runs from 0.7 to 2.6 is not evidence of a disparity;
-blocking a model on it would make promotion a lottery at small group sizes. Such cases, and
-cases whose interval is undefined, are returned as warnings for the auditor to read. A report
-computed without intervals (``n_boot=0``) cannot pass a gate that requires them.
+Uncertainty rule (decided, documented in docs/fairness.md). A disparity fails the gate only
+when its ratio is outside the band *and* the difference from the reference group is
+statistically significant after a Holm correction over every comparison the gate makes
+(family-wise error ``alpha``, default 5%). For calibration the same holds with "the gap exceeds
+the limit". Why both:
+
+- A ratio of 1.4 whose interval runs from 0.7 to 2.6 is not evidence of a disparity; blocking
+  a model on it would make promotion a lottery at small group sizes.
+- The gate makes dozens of comparisons (groups x metrics x attributes). Without a correction a
+  fair model would fail on chance alone most of the time; with Holm, a model without any real
+  disparity fails with probability at most ``alpha``.
+
+Disparities outside the band that are not significant, or whose p-value is undefined (too few
+cases), are returned as warnings for the auditor to read; they never block. A report computed
+without bootstrap resamples (``n_boot=0``) cannot pass a gate that requires significance.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +36,7 @@ class GateRules:
     non-suppressed group (default: the assistive-side primary metrics FNR and FOR).
     ``max_calibration_gap``: largest allowed difference between a group's calibration error
     (mean score - observed rate) and the reference group's; None switches the rule off.
+    ``require_significance``/``alpha``: see the module docstring.
     ``attributes``: which audited attributes the rules apply to (None = all).
     """
 
@@ -34,6 +44,7 @@ class GateRules:
     ratio_band: tuple[float, float] = (0.8, 1.25)
     max_calibration_gap: float | None = 0.03
     require_significance: bool = True
+    alpha: float = 0.05
     attributes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -51,6 +62,8 @@ class GateRules:
                 "max_calibration_gap: expected a positive number or None, "
                 f"got {self.max_calibration_gap}"
             )
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha: expected a probability in (0, 1), got {self.alpha}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +77,7 @@ class GateVerdict:
     failures: list[str]
     warnings: list[str] = field(default_factory=list)
     rules: GateRules = field(default_factory=GateRules)
+    comparisons: int = 0  # tests in the Holm family
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,7 +85,20 @@ class GateVerdict:
             "failures": list(self.failures),
             "warnings": list(self.warnings),
             "rules": self.rules.to_dict(),
+            "comparisons": self.comparisons,
         }
+
+
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm step-down adjusted p-values (NaN stays NaN and does not count as a test)."""
+    order = sorted((p, i) for i, p in enumerate(p_values) if not math.isnan(p))
+    m = len(order)
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
 
 
 def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVerdict:
@@ -92,21 +119,50 @@ def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVe
         )
         return GateVerdict(False, failures, warnings, rules)
 
-    low, high = rules.ratio_band
-    for d in report.disparities:
-        if d.attribute in attributes and d.metric in rules.metrics:
-            _judge_disparity(d, low, high, rules.require_significance, failures, warnings)
-
+    disparities = [
+        d for d in report.disparities if d.attribute in attributes and d.metric in rules.metrics
+    ]
+    gaps: list[CalibrationGap] = []
     if rules.max_calibration_gap is not None:
         if report.settings.calibration_note and not report.calibration:
             warnings.append(f"Calibration was not checked: {report.settings.calibration_note}.")
-        for gap in report.calibration_gaps:
-            if gap.attribute in attributes:
-                _judge_gap(
-                    gap, rules.max_calibration_gap, rules.require_significance, failures, warnings
-                )
+        gaps = [g for g in report.calibration_gaps if g.attribute in attributes]
+    adjusted = holm_adjust([d.p_value for d in disparities] + [g.p_value for g in gaps])
+    comparisons = sum(not math.isnan(p) for p in adjusted)
 
-    return GateVerdict(not failures, failures, warnings, rules)
+    low, high = rules.ratio_band
+    for d, p in zip(disparities, adjusted[: len(disparities)], strict=True):
+        text = _disparity_text(d, low, high)
+        if text is not None:
+            _sort(text, p, rules, comparisons, failures, warnings)
+    if rules.max_calibration_gap is not None:
+        limit = rules.max_calibration_gap
+        for gap, p in zip(gaps, adjusted[len(disparities) :], strict=True):
+            if abs(gap.difference) > limit:
+                _sort(_gap_text(gap, limit), p, rules, comparisons, failures, warnings)
+    return GateVerdict(not failures, failures, warnings, rules, comparisons)
+
+
+def _sort(
+    text: str,
+    adjusted_p: float,
+    rules: GateRules,
+    comparisons: int,
+    failures: list[str],
+    warnings: list[str],
+) -> None:
+    """File a finding outside the rules as a failure or a warning by its corrected p-value."""
+    if not rules.require_significance:
+        failures.append(text)
+    elif math.isnan(adjusted_p):
+        warnings.append(f"{text} Too few cases to judge; not counted.")
+    elif adjusted_p <= rules.alpha:
+        failures.append(f"{text} Significant (p = {adjusted_p:.3g} after Holm over {comparisons}).")
+    else:
+        warnings.append(
+            f"{text} Not significant (p = {adjusted_p:.3g} after Holm over {comparisons}); "
+            "not counted."
+        )
 
 
 def _interval_text(interval: tuple[float, float], fmt: str) -> str:
@@ -116,73 +172,36 @@ def _interval_text(interval: tuple[float, float], fmt: str) -> str:
     return f"95% interval {pair[0]:{fmt}} to {pair[1]:{fmt}}"
 
 
-def _judge_disparity(
-    d: Disparity,
-    low: float,
-    high: float,
-    require_significance: bool,
-    failures: list[str],
-    warnings: list[str],
-) -> None:
+def _disparity_text(d: Disparity, low: float, high: float) -> str | None:
+    """The sentence for a disparity outside the band, None when it is inside."""
     name = METRIC_NAMES[d.metric]
     where = f"{d.attribute} = {d.group!r} (reference {d.reference!r})"
-    if d.ratio != d.ratio:  # NaN: the reference value is 0, so no ratio exists
-        if d.value > 0:
-            text = (
-                f"{where}: {meaning(d.metric, d.value)}, while the reference group's {name} is 0; "
-                f"the difference is {_points(d.difference)} "
-                f"({_interval_text(d.difference_ci, '.3f')})."
-            )
-            sig = _excludes(d.difference_ci, 0.0)
-            (failures if sig or (sig is None and not require_significance) else warnings).append(
-                text
-            )
-        return
-    if low <= d.ratio <= high:
-        return
-    text = (
-        f"{where}: {meaning(d.metric, d.value)}, against {percent(d.reference_value)} in the "
-        f"reference group: {d.ratio:.2f} times ({_interval_text(d.ratio_ci, '.2f')}); "
-        f"allowed {low:g} to {high:g} times."
-    )
-    if not require_significance or d.significant:
-        failures.append(f"The {name} differs between groups. {text}")
-    elif d.significant is None:
-        warnings.append(f"The {name} may differ between groups (too few cases to tell). {text}")
-    else:
-        warnings.append(
-            f"The {name} differs, but the interval includes equal rates, so it is not "
-            f"counted. {text}"
+    if math.isnan(d.ratio):  # the reference value is 0, so no ratio exists
+        if not d.value > 0:
+            return None
+        return (
+            f"The {name} differs between groups. {where}: {meaning(d.metric, d.value)}, while "
+            f"the reference group's {name} is 0; the difference is {_points(d.difference)} "
+            f"({_interval_text(d.difference_ci, '.3f')})."
         )
-
-
-def _judge_gap(
-    gap: CalibrationGap,
-    limit: float,
-    require_significance: bool,
-    failures: list[str],
-    warnings: list[str],
-) -> None:
-    if abs(gap.difference) <= limit:
-        return
-    direction = "over-state" if gap.difference > 0 else "under-state"
-    text = (
-        f"{gap.attribute} = {gap.group!r}: the scores {direction} this group's risk by "
-        f"{_points(abs(gap.difference))} more than for the reference group {gap.reference!r} "
-        f"({_interval_text(gap.ci, '.3f')}); allowed {_points(limit)}."
+    if low <= d.ratio <= high:
+        return None
+    return (
+        f"The {name} differs between groups. {where}: {meaning(d.metric, d.value)}, against "
+        f"{percent(d.reference_value)} in the reference group: {d.ratio:.2f} times "
+        f"({_interval_text(d.ratio_ci, '.2f')}); allowed {low:g} to {high:g} times."
     )
-    if not require_significance or gap.significant:
-        failures.append(f"Calibration differs between groups. {text}")
-    else:
-        warnings.append(f"Calibration may differ between groups (not significant). {text}")
+
+
+def _gap_text(gap: CalibrationGap, limit: float) -> str:
+    direction = "over-state" if gap.difference > 0 else "under-state"
+    return (
+        f"Calibration differs between groups. {gap.attribute} = {gap.group!r}: the scores "
+        f"{direction} this group's risk by {_points(abs(gap.difference))} more than for the "
+        f"reference group {gap.reference!r} ({_interval_text(gap.ci, '.3f')}); "
+        f"allowed {_points(limit)}."
+    )
 
 
 def _points(x: float) -> str:
     return f"{100 * x:.2f} percentage points"
-
-
-def _excludes(interval: tuple[float, float], value: float) -> bool | None:
-    pair = clean_interval(interval)
-    if pair is None or pair[0] is None or pair[1] is None:
-        return None
-    return pair[0] > value or pair[1] < value

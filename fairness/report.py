@@ -87,6 +87,9 @@ class Disparity:
     outside_band: bool | None
     #: the ratio's interval excludes 1 (None when the interval is undefined)
     significant: bool | None
+    #: two-sided p-value of "no difference" (bootstrap standard error; NaN when undefined),
+    #: before any multiple-comparison correction
+    p_value: float = float("nan")
 
     @property
     def primary(self) -> bool:
@@ -108,6 +111,7 @@ class Disparity:
             "difference_ci": clean_interval(self.difference_ci),
             "outside_band": self.outside_band,
             "significant": self.significant,
+            "p_value": clean(self.p_value),
         }
 
 
@@ -171,6 +175,7 @@ class CalibrationGap:
     difference: float
     ci: Interval
     significant: bool | None  # the interval excludes 0
+    p_value: float = float("nan")  # of "no difference", before multiple-comparison correction
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +185,7 @@ class CalibrationGap:
             "difference": clean(self.difference),
             "ci": clean_interval(self.ci),
             "significant": self.significant,
+            "p_value": clean(self.p_value),
         }
 
 

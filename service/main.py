@@ -19,6 +19,7 @@ from service.models import ModelSource, TrackingModelSource
 from service.routes import admin, audit, auth, districts, families, records
 from service.security import resolve_secrets
 from service.state import ServiceState
+from service.ui import install as install_ui
 
 logger = logging.getLogger(__name__)
 
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         admin.router,
     ):
         app.include_router(router)
+    install_ui(app)  # web pages under /ui (service/ui)
     return app

@@ -1,0 +1,27 @@
+"""Web pages for councils, auditors and admins in Kazakh, Russian and English (`/ui`).
+
+Server-rendered with Jinja2, usable without JavaScript, every asset served locally. The pages
+call the API's own route functions, so they enforce exactly the same roles and district checks
+and write the same access-log entries. `install(app)` adds the router and the static files.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from service.ui import pages_admin, pages_audit, pages_auth, pages_council
+from service.ui.rendering import STATIC_DIR
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+for _pages in (pages_auth, pages_council, pages_audit, pages_admin):
+    router.include_router(_pages.router)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages under `/ui` and their CSS under `/ui/static`."""
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    app.include_router(router)
+
+
+__all__ = ["install", "router"]

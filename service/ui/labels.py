@@ -1,0 +1,148 @@
+"""English labels (gettext msgids) of the codes the service returns, and record summaries.
+
+The service speaks in codes (`very_high`, `order_violation`, `social_patronage_visit`); a page
+shows them in the reader's language. Every label is marked with `N_` so the catalogue test finds
+it; `summarise` turns a record's content into one translated line for the family timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from service.ui.i18n import N_, Catalog
+
+BANDS: Final[dict[str, str]] = {
+    "very_high": N_("Very high"),
+    "high": N_("High"),
+    "medium": N_("Medium"),
+    "low": N_("Low"),
+    "very_low": N_("Very low"),
+}
+CHANGES: Final[dict[str, str]] = {
+    "new": N_("New"),
+    "up": N_("Up"),
+    "down": N_("Down"),
+    "same": N_("Same"),
+}
+MEASURES: Final[dict[str, str]] = {
+    "psychologist": N_("Psychologist"),
+    "social_patronage_visit": N_("Social patronage visit"),
+    "guardianship_authority": N_("Guardianship authority"),
+    "employment_help": N_("Help with employment"),
+    "crisis_centre": N_("Crisis centre"),
+    "correctional_programme": N_("Correctional programme for the aggressor"),
+    "court_extension_request": N_("Request to the court to extend the protective order"),
+    "no_action": N_("No action"),
+}
+PRIORITIES: Final[dict[str, str]] = {
+    "raise": N_("Raise priority"),
+    "keep": N_("Keep priority"),
+    "lower": N_("Lower priority"),
+}
+POLICE_KINDS: Final[dict[str, str]] = {
+    "domestic_call": N_("Domestic call"),
+    "administrative_offense": N_("Administrative offense (Art. 73)"),
+    "criminal_offense": N_("Criminal offense"),
+    "protective_order": N_("Protective order"),
+    "order_violation": N_("Violation of a protective order"),
+    "court_requirements": N_("Court behaviour requirements"),
+    "preventive_registration": N_("Preventive registration"),
+    "alcohol_incident": N_("Alcohol-related incident"),
+    "weapon_present": N_("Weapon present"),
+}
+SOURCES: Final[dict[str, str]] = {
+    "school": N_("School"),
+    "clinic": N_("Clinic"),
+    "police": N_("Police"),
+}
+FORMS: Final[dict[str, str]] = {
+    "physical": N_("physical"),
+    "psychological": N_("psychological"),
+    "sexual": N_("sexual"),
+    "economic": N_("economic"),
+    "spiritual": N_("spiritual"),
+}
+WAST: Final[dict[str, str]] = {
+    "none": N_("none"),
+    "some": N_("some"),
+    "a_lot": N_("a lot"),
+    "great": N_("great"),
+}
+SORTS: Final[dict[str, str]] = {
+    "rank": N_("Rank on the list"),
+    "probability": N_("Probability"),
+    "expiry": N_("Order expiry"),
+}
+VIOLATION: Final = N_("Violation of a protective order")
+
+_SCHOOL_FLAGS: Final[dict[str, str]] = {
+    "afraid_of_adult": N_("afraid of an adult at home"),
+    "seen_violence": N_("has seen violence at home"),
+    "hurt_by_adult": N_("has been hurt by an adult at home"),
+    "hunger_neglect": N_("hunger or neglect"),
+    "wants_counsellor": N_("wants to talk to a counsellor"),
+    "unexplained_injury": N_("teacher: unexplained injury"),
+    "behaviour_change": N_("teacher: sudden behaviour change"),
+}
+_CLINIC_FLAGS: Final[dict[str, str]] = {
+    "injury_inconsistent": N_("injury inconsistent with the history given"),
+    "pregnant": N_("pregnancy"),
+    "alcohol_concern": N_("concern about alcohol in the household"),
+}
+
+
+_HITS: Final = ("hits_hurt", "hits_insult", "hits_threaten", "hits_scream")
+
+
+def label(catalog: Catalog, labels: Mapping[str, str], code: str) -> str:
+    """The translated label of `code`, or the code itself when it is unknown."""
+    return catalog.gettext(labels[code]) if code in labels else code
+
+
+def _forms(catalog: Catalog, forms: Any) -> str:
+    if not forms:
+        return ""
+    items = forms.split(",") if isinstance(forms, str) else list(forms)
+    names = ", ".join(label(catalog, FORMS, str(item)) for item in items if item)
+    return catalog.gettext("forms: %(forms)s") % {"forms": names} if names else ""
+
+
+def summarise(catalog: Catalog, source: str, content: Mapping[str, Any]) -> str:
+    """One line in the reader's language that says what a record holds."""
+    _ = catalog.gettext
+    parts: list[str] = []
+    if source == "police":
+        parts.append(label(catalog, POLICE_KINDS, str(content.get("kind", ""))))
+        if content.get("valid_until"):
+            parts.append(_("until %(date)s") % {"date": content["valid_until"]})
+        parts.append(_forms(catalog, content.get("forms")))
+    elif source == "school":
+        if "feels_safe" in content:
+            parts.append(_("feels safe at home: %(score)s of 5") % {"score": content["feels_safe"]})
+        parts.extend(_(text) for key, text in _SCHOOL_FLAGS.items() if content.get(key))
+        if content.get("days_absent"):
+            parts.append(_("days absent: %(days)s") % {"days": content["days_absent"]})
+    elif source == "clinic":
+        hits = [
+            content.get(key) for key in ("hits_hurt", "hits_insult", "hits_threaten", "hits_scream")
+        ]
+        if all(isinstance(value, int) for value in hits):
+            parts.append(
+                _("HITS total: %(total)s") % {"total": sum(v for v in hits if isinstance(v, int))}
+            )
+        if content.get("wast_tension"):
+            parts.append(
+                _("tension: %(value)s")
+                % {"value": label(catalog, WAST, str(content["wast_tension"]))}
+            )
+        if content.get("wast_arguments"):
+            parts.append(
+                _("difficulty resolving arguments: %(value)s")
+                % {"value": label(catalog, WAST, str(content["wast_arguments"]))}
+            )
+        if content.get("phq2") is not None:
+            parts.append(_("PHQ-2: %(score)s") % {"score": content["phq2"]})
+        parts.extend(_(text) for key, text in _CLINIC_FLAGS.items() if content.get(key))
+        parts.append(_forms(catalog, content.get("forms")))
+    return "; ".join(part for part in parts if part)

@@ -1,0 +1,179 @@
+"""Admin pages: users (create, disable, reset password) and generating a month's lists."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from service.deps import SessionDep, StateDep
+from service.errors import ServiceError
+from service.roles import UserRole
+from service.routes.admin import create_lists, create_user, list_users
+from service.schemas import ListsCreate, UserCreate
+from service.security import hash_password
+from service.tables import User
+from service.ui import i18n
+from service.ui.auth import ROLE_LABELS, AdminUser, check_csrf
+from service.ui.rendering import render, request_lang
+from service.ui.routing import UIRoute
+
+router = APIRouter(route_class=UIRoute)
+
+
+def _users_page(
+    request: Request, session: SessionDep, *, notice: str | None = None, error: str | None = None
+) -> Response:
+    accounts = [
+        {**u.model_dump(), "role_label": ROLE_LABELS.get(u.role, u.role)}
+        for u in list_users(session)
+    ]
+    roles = [(role.value, ROLE_LABELS[role]) for role in UserRole]
+    return render(
+        request,
+        "admin/users.html.j2",
+        {"accounts": accounts, "roles": roles, "notice": notice, "error": error},
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, user: AdminUser, session: SessionDep) -> Response:
+    """Every user, with forms to create, disable and reset."""
+    return _users_page(request, session)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def users_create(
+    request: Request,
+    user: AdminUser,
+    state: StateDep,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    district: Annotated[str, Form()] = "",
+    institution_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a user through the API's route, with a generated one-time password shown once."""
+    check_csrf(request, state, csrf_token)
+    _ = i18n.catalog(request_lang(request)).gettext
+    password = secrets.token_urlsafe(12)
+    try:
+        body = UserCreate(
+            username=username,
+            password=password,
+            role=UserRole(role) if role in UserRole.__members__ else UserRole.council,
+            district=district or None,
+            institution_id=institution_id or None,
+        )
+        created = create_user(body, session)
+    except (ValidationError, ServiceError):
+        session.rollback()
+        return _users_page(
+            request,
+            session,
+            error=_(
+                "The user could not be created: check the user name (letters, digits, dot, "
+                "dash), that it is not taken, and the district or institution the role needs."
+            ),
+        )
+    return _users_page(
+        request,
+        session,
+        notice=_("User %(name)s created. One-time password: %(password)s")
+        % {"name": created.username, "password": password},
+    )
+
+
+def _account(session: SessionDep, user_id: int) -> User:
+    account = session.get(User, user_id)
+    if account is None:
+        from service.errors import NotFoundError
+
+        raise NotFoundError(f"user_id: no user {user_id}")
+    return account
+
+
+@router.post("/admin/users/{user_id}/disable", response_class=HTMLResponse)
+def users_disable(
+    request: Request,
+    user_id: int,
+    user: AdminUser,
+    state: StateDep,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Disable a user: their tokens stop working at once (the current-user check reads
+    `active`)."""
+    check_csrf(request, state, csrf_token)
+    account = _account(session, user_id)
+    account.active = False
+    session.commit()
+    _ = i18n.catalog(request_lang(request)).gettext
+    return _users_page(
+        request, session, notice=_("User %(name)s disabled.") % {"name": account.username}
+    )
+
+
+@router.post("/admin/users/{user_id}/reset-password", response_class=HTMLResponse)
+def users_reset(
+    request: Request,
+    user_id: int,
+    user: AdminUser,
+    state: StateDep,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Give a user a new one-time password (shown once, stored only as an argon2 hash)."""
+    check_csrf(request, state, csrf_token)
+    account = _account(session, user_id)
+    password = secrets.token_urlsafe(12)
+    account.password_hash = hash_password(password)
+    session.commit()
+    _ = i18n.catalog(request_lang(request)).gettext
+    return _users_page(
+        request,
+        session,
+        notice=_("New one-time password of %(name)s: %(password)s")
+        % {"name": account.username, "password": password},
+    )
+
+
+@router.get("/admin/lists", response_class=HTMLResponse)
+def lists_page(request: Request, user: AdminUser) -> Response:
+    """The form that generates a month's lists."""
+    return render(request, "admin/lists.html.j2", {"month": "", "notice": None, "error": None})
+
+
+@router.post("/admin/lists", response_class=HTMLResponse)
+def lists_generate(
+    request: Request,
+    user: AdminUser,
+    state: StateDep,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+) -> Response:
+    """Generate the lists of every district through the API's route."""
+    check_csrf(request, state, csrf_token)
+    _ = i18n.catalog(request_lang(request)).gettext
+    notice = error = None
+    try:
+        result = create_lists(ListsCreate(month=month), state, session)
+        created = sum(1 for s in result.snapshots if s.created)
+        notice = _("Lists of %(month)s: %(created)s created, %(kept)s already existed.") % {
+            "month": month,
+            "created": created,
+            "kept": len(result.snapshots) - created,
+        }
+    except ValidationError:
+        error = _("Write the month as YYYY-MM, for example 2025-04.")
+    except ServiceError:
+        session.rollback()
+        error = _("The lists could not be generated: is a champion model registered?")
+    return render(
+        request, "admin/lists.html.j2", {"month": month, "notice": notice, "error": error}
+    )

@@ -1,0 +1,100 @@
+"""Sign-in, sign-out and the start page (which sends each role to its own pages)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from service.deps import TOKEN_COOKIE, SessionDep, StateDep
+from service.roles import UserRole
+from service.routes.auth import login as api_login
+from service.ui import i18n
+from service.ui.auth import PagePrincipal, check_csrf
+from service.ui.rendering import render, request_lang
+from service.ui.routing import UIRoute
+
+router = APIRouter(route_class=UIRoute)
+
+
+def _safe_next(target: str) -> str:
+    """Only paths inside the UI: a sign-in link must not send anyone to another site."""
+    return target if target.startswith("/ui/") and not target.startswith("//") else "/ui/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/ui/") -> Response:
+    """The sign-in form."""
+    return render(
+        request, "login.html.j2", {"next": _safe_next(next), "error": None, "username": ""}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/ui/",
+) -> Response:
+    """Check the password with the API's own token route (same throttle, same rules) and keep
+    the token in an HttpOnly, SameSite=Lax cookie."""
+    _ = i18n.catalog(request_lang(request)).gettext
+    form = OAuth2PasswordRequestForm(username=username, password=password)
+    try:
+        token = api_login(request, form, state, session)
+    except HTTPException as exc:
+        message = (
+            _("Too many failed sign-ins: please wait before trying again.")
+            if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+            else _("The user name or password is not correct.")
+        )
+        return render(
+            request,
+            "login.html.j2",
+            {"next": _safe_next(next), "error": message, "username": username},
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token.access_token,
+        max_age=state.settings.token_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    state: StateDep,
+    user: PagePrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Forget the session cookie."""
+    check_csrf(request, state, csrf_token)
+    response = RedirectResponse("/ui/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def start(request: Request, user: PagePrincipal) -> Response:
+    """Send each role to its first page."""
+    targets = {
+        UserRole.council: f"/ui/districts/{user.district}/lists",
+        UserRole.auditor: "/ui/audit/models",
+        UserRole.admin: "/ui/admin/users",
+    }
+    target = targets.get(user.role)
+    if target is not None:
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    return render(request, "home.html.j2")

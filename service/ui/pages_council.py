@@ -1,0 +1,366 @@
+"""Council pages: the district's monthly list (filter, sort, CSV, print), alerts, family page.
+
+Each page calls the API's own route functions (plain functions): the same district check
+(`district_scope`), names only through `may_see_names`, and the same access-log entry for every
+read of family-level data, committed with the read. Pages only reshape and translate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from service.deps import SessionDep, StateDep, district_scope, may_see_names
+from service.errors import FieldError, NotFoundError
+from service.families import persons
+from service.list_views import list_months
+from service.routes.districts import get_alerts, get_list
+from service.routes.families import get_explanation, get_family_view, post_decision
+from service.schemas import MIN_LOWER_REASON, DecisionCreate, Measure, Priority
+from service.ui import i18n, labels
+from service.ui.auth import CouncilUser, check_csrf
+from service.ui.rendering import render, request_lang
+from service.ui.routing import UIRoute
+from service.ui.views import ListFilters, ListRow, apply_filters, list_row
+from service.ui.waterfall import Bar, WaterfallLabels, waterfall_svg
+
+router = APIRouter(route_class=UIRoute)
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@router.get("/districts/{district}/lists", response_class=HTMLResponse)
+def months_page(
+    request: Request, district: str, user: CouncilUser, session: SessionDep
+) -> Response:
+    """The months that have a list for the council's district."""
+    district_scope(user, district)
+    return render(
+        request,
+        "council/months.html.j2",
+        {"district": district, "months": list_months(session, district)},
+    )
+
+
+def _filters(band: str, new: str, expiring: str, violations: str, sort: str) -> ListFilters:
+    return ListFilters(
+        band=band if band in labels.BANDS else "",
+        new=new == "1",
+        expiring=expiring == "1",
+        violations=violations == "1",
+        sort=sort if sort in labels.SORTS else "rank",
+    )
+
+
+def _list_rows(
+    request: Request,
+    session: SessionDep,
+    user: CouncilUser,
+    district: str,
+    month: str,
+    filters: ListFilters,
+) -> tuple[list[ListRow], dict[str, object]]:
+    listing = get_list(district, month, user, session, lang=request_lang(request))
+    rows = [list_row(entry) for entry in listing.entries]
+    shown = apply_filters(rows, filters)
+    query = request.url.query
+    return shown, {
+        "district": district,
+        "month": month,
+        "rows": shown,
+        "total": len(rows),
+        "model_version": listing.model_version,
+        "filters": filters,
+        "query": f"?{query}" if query else "",
+        "bands": list(labels.BANDS.items()),
+        "sorts": list(labels.SORTS.items()),
+        "link_families": True,
+    }
+
+
+@router.get("/districts/{district}/lists/{month}", response_class=HTMLResponse)
+def list_page(
+    request: Request,
+    district: str,
+    month: Annotated[str, Path(pattern=MONTH)],
+    user: CouncilUser,
+    session: SessionDep,
+    band: str = "",
+    new: str = "",
+    expiring: str = "",
+    violations: str = "",
+    sort: str = "rank",
+) -> Response:
+    """The district's list of `month`, filtered and sorted."""
+    _, context = _list_rows(
+        request, session, user, district, month,
+        _filters(band, new, expiring, violations, sort),
+    )  # fmt: skip
+    return render(request, "council/list.html.j2", context)
+
+
+@router.get("/districts/{district}/lists/{month}/print", response_class=HTMLResponse)
+def print_page(
+    request: Request,
+    district: str,
+    month: str,
+    user: CouncilUser,
+    session: SessionDep,
+    band: str = "",
+    new: str = "",
+    expiring: str = "",
+    violations: str = "",
+    sort: str = "rank",
+) -> Response:
+    """A printable page of the list for the council meeting."""
+    _, context = _list_rows(
+        request, session, user, district, month,
+        _filters(band, new, expiring, violations, sort),
+    )  # fmt: skip
+    return render(request, "council/list_print.html.j2", context)
+
+
+@router.get("/districts/{district}/lists/{month}/export.csv")
+def export_csv(
+    request: Request,
+    district: str,
+    month: str,
+    user: CouncilUser,
+    session: SessionDep,
+    band: str = "",
+    new: str = "",
+    expiring: str = "",
+    violations: str = "",
+    sort: str = "rank",
+) -> Response:
+    """The list as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic correctly)."""
+    rows, _ = _list_rows(
+        request, session, user, district, month,
+        _filters(band, new, expiring, violations, sort),
+    )  # fmt: skip
+    _ = i18n.catalog(request_lang(request)).gettext
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Family"),
+            _("Members"),
+            _("Band"),
+            _("Probability"),
+            _("Change"),
+            _("Top reasons"),
+            _("Open orders"),
+            _("Violations"),
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.rank,
+                row.family_id,
+                "; ".join(row.names or []),
+                _(row.band_label),
+                f"{row.probability:.4f}",
+                _(row.change_label),
+                " | ".join(row.reasons),
+                "; ".join(f"{_(o.kind_label)} {o.valid_until.isoformat()}" for o in row.orders),
+                "; ".join(v.date.isoformat() for v in row.violations),
+            ]
+        )
+    filename = f"patronage-{district}-{month}.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/districts/{district}/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request, district: str, user: CouncilUser, session: SessionDep
+) -> Response:
+    """Families re-scored between meetings after a violation, offense or weapon signal."""
+    names = may_see_names(user, district)
+    alerts = []
+    for alert in get_alerts(district, user, session).alerts:
+        members = (
+            [p.full_name for p in persons(session, alert.family_id, names=True) if p.full_name]
+            if names
+            else None
+        )
+        alerts.append(
+            {
+                "date": alert.event_date,
+                "family_id": alert.family_id,
+                "names": members,
+                "kind_label": labels.POLICE_KINDS.get(alert.kind, alert.kind),
+                "band": alert.band,
+                "band_label": labels.BANDS.get(alert.band or "", alert.band or ""),
+                "probability": alert.probability,
+            }
+        )
+    return render(request, "council/alerts.html.j2", {"district": district, "alerts": alerts})
+
+
+def waterfall_labels(catalog: i18n.Catalog, family_id: str) -> WaterfallLabels:
+    _ = catalog.gettext
+    return WaterfallLabels(
+        title=_("Contributions to the score of family %(id)s") % {"id": family_id},
+        base=_("Average family (base value)"),
+        final=_("This family's score"),
+        other=_("All other features"),
+    )
+
+
+def _family_context(
+    request: Request,
+    session: SessionDep,
+    user: CouncilUser,
+    family_id: str,
+    month: str | None,
+) -> dict[str, object]:
+    lang = request_lang(request)
+    catalog = i18n.catalog(lang)
+    # The API's own routes: the same district check, the same reads, the same log entries.
+    view = get_family_view(family_id, user, session)
+    score = None
+    chart = None
+    try:
+        explanation = get_explanation(family_id, user, session, month=month, lang=lang)
+    except NotFoundError:
+        session.rollback()
+        explanation = None
+    if explanation is not None:
+        top = sorted(explanation.contributions, key=lambda c: abs(c.contribution), reverse=True)
+        score = {
+            "month": explanation.month,
+            "band": explanation.band,
+            "band_label": labels.BANDS.get(explanation.band, explanation.band),
+            "probability": explanation.probability,
+            "reasons": [c.reason for c in top[:5] if c.contribution != 0.0],
+        }
+        chart = waterfall_svg(
+            [Bar(c.reason, c.contribution) for c in explanation.contributions],
+            base_value=explanation.base_value,
+            labels=waterfall_labels(catalog, family_id),
+        )
+    timeline = [
+        {
+            "event_date": item.event_date,
+            "knowledge_date": item.knowledge_date,
+            "source_label": labels.SOURCES.get(item.source, item.source),
+            "summary": labels.summarise(catalog, item.source, item.content),
+        }
+        for item in sorted(view.timeline, key=lambda i: i.event_date, reverse=True)
+    ]
+    decisions = [
+        {
+            "date": d.created_at.date(),
+            "by": d.decided_by,
+            "measures": [labels.label(catalog, labels.MEASURES, m) for m in d.measures],
+            "priority_label": labels.PRIORITIES.get(d.priority, d.priority),
+            "reason": d.reason,
+        }
+        for d in reversed(view.decisions)
+    ]
+    family_ctx = {
+        "family_id": view.family_id,
+        "district": view.district,
+        "names": [p.full_name for p in view.persons if p.full_name],
+        "orders": [
+            {
+                "kind_label": labels.POLICE_KINDS.get(o.kind, o.kind),
+                "valid_until": o.valid_until,
+                "days_left": o.days_to_expiry,
+            }
+            for o in view.open_orders
+        ],
+        "timeline": timeline,
+        "decisions": decisions,
+    }
+    return {
+        "family": family_ctx,
+        "score": score,
+        "chart": chart,
+        "can_decide": True,
+        "measures": list(labels.MEASURES.items()),
+        "priorities": list(labels.PRIORITIES.items()),
+        "form": {"measures": [], "priority": "keep", "reason": ""},
+        "form_error": None,
+        "notice": None,
+    }
+
+
+@router.get("/families/{family_id}", response_class=HTMLResponse)
+def family_page(
+    request: Request,
+    family_id: str,
+    user: CouncilUser,
+    session: SessionDep,
+    month: Annotated[str | None, Query(pattern=MONTH)] = None,
+    done: str = "",
+) -> Response:
+    """One family: reasons, waterfall, the three agencies' records, orders, decisions, form."""
+    context = _family_context(request, session, user, family_id, month)
+    if done == "1":
+        context["notice"] = i18n.catalog(request_lang(request)).gettext(
+            "The decision has been recorded."
+        )
+    return render(request, "council/family.html.j2", context)
+
+
+@router.post("/families/{family_id}/decisions", response_class=HTMLResponse)
+def record_decision(
+    request: Request,
+    family_id: str,
+    user: CouncilUser,
+    state: StateDep,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+    measures: Annotated[list[str] | None, Form()] = None,
+    priority: Annotated[str, Form()] = "keep",
+    reason: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+) -> Response:
+    """Record a council decision through the API's route; a refusal (no measure, or lowering
+    priority without a 20-character reason) shows the form again with a translated error."""
+    check_csrf(request, state, csrf_token)
+    _ = i18n.catalog(request_lang(request)).gettext
+    error: str | None = None
+    try:
+        body = DecisionCreate(
+            measures=[Measure(m) for m in (measures or []) if m in labels.MEASURES],
+            priority=Priority(priority) if priority in labels.PRIORITIES else Priority.keep,
+            reason=reason,
+            list_month=month or None,
+        )
+    except ValidationError:
+        error = _("Choose at least one measure.")
+    else:
+        try:
+            post_decision(family_id, body, user, session)
+        except FieldError as exc:
+            session.rollback()
+            if "reason" in exc.loc:
+                error = _(
+                    "Lowering priority needs a written reason of at least %(n)s characters; "
+                    "the reason given has %(got)s."
+                ) % {"n": MIN_LOWER_REASON, "got": len(reason.strip())}
+            else:
+                error = _("The decision could not be recorded: please check the fields.")
+    if error is not None:
+        context = _family_context(request, session, user, family_id, month or None)
+        context["form"] = {"measures": measures or [], "priority": priority, "reason": reason}
+        context["form_error"] = error
+        return render(
+            request, "council/family.html.j2", context,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    target = f"/ui/families/{family_id}?done=1" + (f"&month={month}" if month else "")
+    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,96 @@
+"""Fixtures of the service tests: a migrated database (SQLite, and PostgreSQL when reachable),
+an app on it with a seeded registry, and one token per role and district."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from experiments.settings import Settings
+from service.main import create_app
+from service.models import ModelSource, StaticModelSource
+from service.roles import Principal, UserRole
+from service.state import ServiceState
+from tests.service.factory import Seeded, auth, seed_registry
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+TOKEN_KEY = "test-token-key-" + "x" * 40
+IIN_KEY = "test-iin-key-" + "y" * 40
+
+
+def _pg_admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    try:
+        return psycopg.connect(PG_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {type(exc).__name__}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'patronage.db'}"
+        return
+    admin = _pg_admin_connection()
+    name = f"patronage_test_{secrets.token_hex(6)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'patronage.db'}"
+
+
+def make_settings(home: Path, url: str, *, demo: bool = False) -> Settings:
+    return Settings(
+        home=home, database_url=url, token_key=TOKEN_KEY, iin_hash_key=IIN_KEY, demo=demo
+    )
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    client: TestClient
+    state: ServiceState
+    seeded: Seeded
+
+    def user(self, role: UserRole, district: str | None = None) -> Principal:
+        return self.seeded.users[(role, district)]
+
+    def headers(self, role: UserRole, district: str | None = None) -> dict[str, str]:
+        return auth(self.user(role, district), TOKEN_KEY)
+
+
+def build_service(home: Path, url: str, models: ModelSource | None = None) -> Iterator[Service]:
+    app = create_app(make_settings(home, url), models=models or StaticModelSource())
+    state: ServiceState = app.state.patronage
+    with state.sessions() as session:
+        seeded = seed_registry(session, iin_key=state.secrets.iin_hash_key)
+    with TestClient(app) as client:
+        yield Service(app=app, client=client, state=state, seeded=seeded)
+    state.engine.dispose()
+
+
+@pytest.fixture
+def service(tmp_path: Path, db_url: str) -> Iterator[Service]:
+    """The app on a fresh database of each backend, with the seeded registry and users."""
+    yield from build_service(tmp_path, db_url)
+
+
+@pytest.fixture
+def sqlite_service(tmp_path: Path, sqlite_url: str) -> Iterator[Service]:
+    """The app on a fresh SQLite database (for tests whose subject is not the storage)."""
+    yield from build_service(tmp_path, sqlite_url)

@@ -72,6 +72,10 @@ class FamilyChains:
     shock: F64  # (families,)
     help: F64
 
+    def take(self, rows: I64) -> FamilyChains:
+        """The chains of the families `rows` (repeats allowed: Monte Carlo replicates)."""
+        return FamilyChains(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
 
 def reporting_factor(h: Households) -> F64:
     """Regional norms: where more women accept violence, less of it is reported (MICS 2024)."""
@@ -186,12 +190,17 @@ def simulate_paths(
     rng: np.random.Generator,
     *,
     progress: Callable[[int], None] | None = None,
+    initial: I64 | None = None,
 ) -> Paths:
-    """Run every family's chain for `months` months from its stationary distribution."""
+    """Run every family's chain for `months` months from its stationary distribution (or from
+    the states `initial`, used to check the exact oracle by Monte Carlo)."""
     n = c.rate.shape[0]
-    pi = stationary(c)
-    u0 = rng.random((n,))
-    state = np.minimum((np.cumsum(pi, axis=1) < u0[:, None]).sum(axis=1), N_STATES - 1)
+    if initial is None:
+        pi = stationary(c)
+        u0 = rng.random((n,))
+        state = np.minimum((np.cumsum(pi, axis=1) < u0[:, None]).sum(axis=1), N_STATES - 1)
+    else:
+        state = np.asarray(initial, dtype=np.int64)
     out_s = np.empty((months, n), dtype=np.int8)
     out_r = np.empty((months, n), dtype=np.int16)
     out_u = np.empty((months, n), dtype=np.int16)

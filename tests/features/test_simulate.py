@@ -152,3 +152,11 @@ def test_write_to_missing_parent_fails_cleanly(
 ) -> None:
     with pytest.raises(ValueError, match="parent directory does not exist"):
         write_population(small_population, tmp_path / "no" / "such" / "dir")
+
+
+def test_progress_increments_add_up_to_the_total() -> None:
+    cfg = SimulationConfig(families=50, months=9, start=dt.date(2024, 1, 1), seed=2)
+    seen: list[int] = []
+    simulate(cfg, progress=seen.append)
+    assert sum(seen) == cfg.progress_total
+    assert all(k > 0 for k in seen)

@@ -3,8 +3,9 @@
 - `ChecklistBaseline`: a DASH-like checklist, the count of yes-answers over risk indicators of
   the domain brief, each read from a registry feature (missing = no).
 - `PoliceHistoryBaseline`: police signals of any kind in the last 12 months.
-- `LogisticBaseline`: logistic regression on the model's own features (median imputation plus
-  missing-value indicators, standardised).
+- `LogisticBaseline`: logistic regression on the model's own features (signed log1p of every
+  value, so counts and day spans enter on a log scale; median imputation plus missing-value
+  indicators; standardised).
 All follow the scikit-learn contract: `fit(features, y)` returns self, `score(features)` returns
 one number per row, higher = more at risk.
 """

@@ -113,3 +113,22 @@ class Calibrator:
             cal.coef_ = float(state["coef"])
             cal.intercept_ = float(state["intercept"])
         return cal
+
+
+def out_of_fold(calibrator: Calibrator, raw_score: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cross-fitted probabilities with the calibrator's chosen method.
+
+    Each row is calibrated by a calibrator that never saw it, so Brier and ECE measured on the
+    calibration period are not flattered by the calibration fit itself.
+    """
+    raw = np.asarray(raw_score, dtype=float)
+    labels = np.asarray(y, dtype=int)
+    n_splits = max(2, min(calibrator.folds, int(np.bincount(labels).min())))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=calibrator.seed)
+    out = np.empty(raw.shape, dtype=float)
+    for train, test in splitter.split(raw.reshape(-1, 1), labels):
+        fold = Calibrator(calibrator.method_)._fit_method(
+            calibrator.method_, raw[train], labels[train]
+        )
+        out[test] = fold.predict(raw[test])
+    return out

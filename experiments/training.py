@@ -1,0 +1,415 @@
+"""Training pipeline: events -> as-of grid -> time split -> model + baselines -> calibration ->
+metrics on the held-out period -> fairness audit -> gate, as one `TrainingResult`.
+
+Time rules (triage's buffer rule):
+- only records with `knowledge_date < until` are read (`known_before`);
+- no label window of any as-of date reaches past `until` (`as_of + horizon <= until`);
+- the held-out (validation) period is the last `valid_months` as-of dates before that buffer;
+  it serves early stopping, calibration and the run's metrics;
+- training as-of dates end where their label windows end by the first held-out date, so no
+  training label overlaps the held-out period's features.
+Never a random split of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features.contracts import EVENT_TABLES, PROTECTED_ATTRIBUTES, Events, empty_table
+from features.feat_prepare import months_before
+from features.grid import build_grid, monthly_dates
+from features.labels import months_after
+from features.registry import FEATURES
+from model.bands import DEFAULT_BAND_CUTS
+from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
+from model.calibration import Method, out_of_fold
+from model.explain import source_contributions, source_totals
+from model.gates import GateResult, evaluate_model_gate
+from model.metrics import list_metrics
+from model.risk_model import Explanation, RiskModel
+from model.training import BoosterParams
+
+log = logging.getLogger(__name__)
+
+BASELINES = ("checklist", "police_12m", "logistic")
+AGENCIES = ("police", "school", "clinic")
+_AGENCY_TABLES = {
+    "police": "police_signals",
+    "school": "school_surveys",
+    "clinic": "medical_screenings",
+}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything a training run depends on besides the data."""
+
+    until: dt.date
+    horizon_months: int = 6
+    valid_months: int = 3
+    history_months: int = 6
+    max_train_months: int | None = 12
+    params: BoosterParams = field(default_factory=BoosterParams)
+    band_cuts: tuple[float, float, float, float] = DEFAULT_BAND_CUTS
+    calibration: Method = "auto"
+    fairness: bool = True
+    fairness_boot: int = 200
+    drop_agency: str | None = None  # leave-one-source-out ablation
+
+    def as_params(self) -> dict[str, Any]:
+        """Flat parameters for tracking."""
+        out: dict[str, Any] = {
+            "until": self.until.isoformat(),
+            "horizon_months": self.horizon_months,
+            "valid_months": self.valid_months,
+            "history_months": self.history_months,
+            "max_train_months": self.max_train_months,
+            "band_cuts": list(self.band_cuts),
+            "calibration": self.calibration,
+            "drop_agency": self.drop_agency,
+        }
+        out.update({f"lgb_{k}": v for k, v in self.params.as_dict().items()})
+        return out
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Monthly as-of dates of the training and held-out periods."""
+
+    train_as_of: list[dt.date]
+    valid_as_of: list[dt.date]
+    until: dt.date
+    horizon_months: int
+
+    def label_window_ends(self) -> dict[dt.date, dt.date]:
+        """As-of date -> first day after its label window."""
+        return {
+            d: months_after(d, self.horizon_months) for d in [*self.train_as_of, *self.valid_as_of]
+        }
+
+
+def time_split(
+    data_start: dt.date,
+    *,
+    until: dt.date,
+    horizon_months: int = 6,
+    valid_months: int = 3,
+    history_months: int = 6,
+    max_train_months: int | None = None,
+) -> TimeSplit:
+    """The as-of dates of a run trained until `until` (see the module docstring)."""
+    if valid_months < 1:
+        raise ValueError(f"valid_months: expected at least 1, got {valid_months}")
+    last = dt.date(until.year, until.month, 1)
+    while months_after(last, horizon_months) > until:
+        last = months_before(last, 1)
+    valid = [months_before(last, k) for k in range(valid_months - 1, -1, -1)]
+    train_last = valid[0]
+    while months_after(train_last, horizon_months) > valid[0]:
+        train_last = months_before(train_last, 1)
+    first = months_after(dt.date(data_start.year, data_start.month, 1), history_months)
+    train = monthly_dates(first, train_last) if first <= train_last else []
+    if max_train_months is not None:
+        train = train[-max_train_months:]
+    if not train:
+        needed = months_after(first, 2 * horizon_months + valid_months)
+        raise ValueError(
+            f"--until {until.isoformat()}: expected at least {history_months} months of history, "
+            f"a {horizon_months}-month label buffer before the held-out period and "
+            f"{valid_months} held-out months; data starts {data_start.isoformat()}, so --until "
+            f"must be on or after about {needed.isoformat()}"
+        )
+    return TimeSplit(train, valid, until, horizon_months)
+
+
+def known_before(events: Events, until: dt.date) -> Events:
+    """Only the records the system knew before `until` (families and persons unchanged)."""
+    parts: dict[str, pl.DataFrame] = {}
+    for name in EVENT_TABLES:
+        frame: pl.DataFrame = getattr(events, name)
+        if "knowledge_date" in frame.columns:
+            frame = frame.filter(pl.col("knowledge_date") < until)
+        parts[name] = frame
+    return Events(**parts)
+
+
+def drop_agency(events: Events, agency: str) -> Events:
+    """Events without one agency's records (leave-one-source-out)."""
+    if agency not in _AGENCY_TABLES:
+        raise ValueError(f"agency: expected one of {AGENCIES}, got {agency!r}")
+    table = _AGENCY_TABLES[agency]
+    return replace(events, **{table: empty_table(table)})
+
+
+def data_start(events: Events) -> dt.date:
+    """Earliest event date of any agency record or outcome."""
+    starts = [
+        getattr(events, t)["event_date"].min()
+        for t in ("school_surveys", "medical_screenings", "police_signals", "outcomes")
+        if getattr(events, t).height
+    ]
+    if not starts:
+        raise ValueError("events: expected at least one agency record, got none")
+    return min(starts)  # type: ignore[no-any-return]
+
+
+def fingerprint(events: Events) -> str:
+    """A short hash of every event table's content (row order does not matter)."""
+    digest = hashlib.sha256()
+    for name in EVENT_TABLES:
+        frame: pl.DataFrame = getattr(events, name)
+        frame = frame.select(sorted(frame.columns))
+        hashes = frame.hash_rows(seed=0).sort()
+        digest.update(f"{name}:{frame.height}:{','.join(frame.columns)}".encode())
+        digest.update(hashes.to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def oracle_scores(truth: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
+    """`p_incident_6m` of each (as_of, family_id) row at the as-of month (NaN where absent)."""
+    joined = rows.select("as_of", "family_id").join(
+        truth.select(pl.col("family_id"), pl.col("month").alias("as_of"), pl.col("p_incident_6m")),
+        on=["as_of", "family_id"],
+        how="left",
+        maintain_order="left",
+    )
+    return joined["p_incident_6m"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+@dataclass(frozen=True)
+class RankerScores:
+    """Scores of every ranker on the same rows, plus what the metrics need."""
+
+    rows: pl.DataFrame  # as_of, family_id, district, label, list_key, protected attributes
+    ranking: dict[str, np.ndarray]
+    probability: dict[str, np.ndarray]
+
+
+def score_rankers(
+    model: RiskModel,
+    baselines: Mapping[str, Any],
+    grid: pl.DataFrame,
+    families: pl.DataFrame,
+    *,
+    truth: pl.DataFrame | None,
+    probability: np.ndarray | None = None,
+) -> RankerScores:
+    """Score model, baselines and (with truth) the oracle on the rows of `grid`."""
+    rows = grid.select("as_of", "family_id", "label").join(
+        families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
+        on="family_id",
+        how="left",
+        maintain_order="left",
+    )
+    rows = rows.with_columns(
+        list_key=pl.col("as_of").cast(pl.String) + "|" + pl.col("district").fill_null("?")
+    )
+    scores = model.score(grid)
+    ranking = {"model": scores.raw_score}
+    probs = {"model": scores.probability if probability is None else probability}
+    for name, baseline in baselines.items():
+        ranking[name] = baseline.score(grid)
+    if "logistic" in ranking:
+        probs["logistic"] = ranking["logistic"]
+    if truth is not None:
+        oracle = oracle_scores(truth, rows)
+        if not np.isnan(oracle).any():
+            ranking["oracle"] = probs["oracle"] = oracle
+        else:
+            log.warning(
+                "truth lacks %d of the rows: no oracle figures", int(np.isnan(oracle).sum())
+            )
+    return RankerScores(rows=rows, ranking=ranking, probability=probs)
+
+
+def all_metrics(scored: RankerScores) -> dict[str, dict[str, float]]:
+    """Flat metrics per ranker on the same rows (district lists = per as-of and district)."""
+    y = scored.rows["label"].to_numpy()
+    groups = scored.rows["list_key"].to_numpy()
+    return {
+        name: list_metrics(y, s, probability=scored.probability.get(name), groups=groups).as_dict()
+        for name, s in scored.ranking.items()
+    }
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Everything a training run produced; I/O (tracking, plots, files) happens elsewhere."""
+
+    model: RiskModel
+    config: TrainingConfig
+    split: TimeSplit
+    data_fingerprint: str
+    n_train: int
+    n_valid: int
+    metrics: dict[str, dict[str, float]]
+    gate: GateResult
+    scored: RankerScores
+    explanation_sample: Explanation
+    source_shares: dict[str, float]
+    fairness_report: Any | None = None
+    fairness_metrics: dict[str, float] = field(default_factory=dict)
+    fairness_summary: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def feature_sources() -> dict[str, str]:
+    """Feature name -> data source, from the registry."""
+    return {name: spec.source for name, spec in FEATURES.items()}
+
+
+def train(
+    events: Events,
+    *,
+    config: TrainingConfig,
+    truth: pl.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> TrainingResult:
+    """Run the whole training pipeline on `events` (see the module docstring)."""
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    visible = known_before(events, config.until)
+    if config.drop_agency:
+        visible = drop_agency(visible, config.drop_agency)
+    split = time_split(
+        data_start(visible),
+        until=config.until,
+        horizon_months=config.horizon_months,
+        valid_months=config.valid_months,
+        history_months=config.history_months,
+        max_train_months=config.max_train_months,
+    )
+    say(
+        f"split: train {split.train_as_of[0]}..{split.train_as_of[-1]}, "
+        f"held out {split.valid_as_of[0]}..{split.valid_as_of[-1]}"
+    )
+    grid = build_grid(
+        visible,
+        as_of_dates=[*split.train_as_of, *split.valid_as_of],
+        horizon_months=config.horizon_months,
+        known_before=config.until,
+    )
+    timings["grid_s"] = time.perf_counter() - t0
+    valid_mask = grid["as_of"].is_in(split.valid_as_of)
+    train_rows, valid_rows = grid.filter(~valid_mask), grid.filter(valid_mask)
+    y_train = train_rows["label"].to_numpy()
+    y_valid = valid_rows["label"].to_numpy()
+    for name, y in (("training", y_train), ("held-out", y_valid)):
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"label: the {name} period has only one class; more data is needed")
+    say(f"training on {train_rows.height:,} family-months, holding out {valid_rows.height:,}")
+
+    t1 = time.perf_counter()
+    model = RiskModel(
+        params=config.params, calibration=config.calibration, band_cuts=config.band_cuts
+    ).fit(
+        train_rows.drop("as_of"),
+        y_train,
+        valid_features=valid_rows.drop("as_of"),
+        y_valid=y_valid,
+        trained_until=config.until,
+        horizon_months=config.horizon_months,
+        metadata={
+            "train_as_of": [d.isoformat() for d in split.train_as_of],
+            "valid_as_of": [d.isoformat() for d in split.valid_as_of],
+        },
+    )
+    timings["fit_s"] = time.perf_counter() - t1
+    say(f"booster: {model.best_iteration_} trees, calibration {model.calibrator_.method_}")
+
+    features_train = train_rows.drop("as_of", "label")
+    baselines = {
+        "checklist": ChecklistBaseline().fit(features_train),
+        "police_12m": PoliceHistoryBaseline().fit(features_train),
+        "logistic": LogisticBaseline().fit(features_train, y_train),
+    }
+    raw_valid = model.score(valid_rows.drop("as_of")).raw_score
+    oof = out_of_fold(model.calibrator_, raw_valid, y_valid)
+    scored = score_rankers(
+        model,
+        baselines,
+        valid_rows.drop("as_of").with_columns(valid_rows["as_of"]),
+        visible.families,
+        truth=truth,
+        probability=oof,
+    )
+    metrics = all_metrics(scored)
+    sources = feature_sources()
+    sample = valid_rows.sample(n=min(5000, valid_rows.height), seed=config.params.seed)
+    explanation_sample = model.explain(sample.drop("as_of"))
+    shares = source_totals(explanation_sample, sources)
+    timings["baselines_metrics_s"] = time.perf_counter() - t1 - timings["fit_s"]
+
+    fairness_report = None
+    fairness_flat: dict[str, float] = {}
+    summary: list[str] = []
+    fairness_passed: bool | None = None
+    fairness_failures: list[str] = []
+    if config.fairness:
+        say("fairness audit at the council's capacity (top 5% per district list)")
+        t2 = time.perf_counter()
+        fairness_report, verdict, fairness_flat = _fairness(model, valid_rows, scored, config)
+        fairness_passed, fairness_failures = verdict.passed, list(verdict.failures)
+        summary = [
+            "gate " + ("passed" if verdict.passed else "failed"),
+            *verdict.failures,
+            *verdict.warnings[:10],
+        ]
+        timings["fairness_s"] = time.perf_counter() - t2
+    gate = evaluate_model_gate(
+        metrics,
+        baselines=list(BASELINES),
+        fairness_passed=fairness_passed,
+        fairness_failures=fairness_failures,
+    )
+    timings["total_s"] = time.perf_counter() - t0
+    return TrainingResult(
+        model=model,
+        config=config,
+        split=split,
+        data_fingerprint=fingerprint(visible),
+        n_train=train_rows.height,
+        n_valid=valid_rows.height,
+        metrics=metrics,
+        gate=gate,
+        scored=scored,
+        explanation_sample=explanation_sample,
+        source_shares=shares,
+        fairness_report=fairness_report,
+        fairness_metrics=fairness_flat,
+        fairness_summary=summary,
+        timings=timings,
+    )
+
+
+def _fairness(
+    model: RiskModel, valid_rows: pl.DataFrame, scored: RankerScores, config: TrainingConfig
+) -> tuple[Any, Any, dict[str, float]]:
+    import fairness
+
+    frame = scored.rows.with_columns(probability=scored.probability["model"])
+    contributions = source_contributions(model.explain(valid_rows.drop("as_of")), feature_sources())
+    report = fairness.audit(
+        frame,
+        score_col="probability",
+        label_col="label",
+        group_cols=list(PROTECTED_ATTRIBUTES),
+        flag=fairness.TopPct(5.0),
+        within="list_key",
+        contributions=contributions,
+        n_boot=config.fairness_boot,
+        seed=config.params.seed,
+    )
+    verdict = fairness.evaluate_gate(report)
+    return report, verdict, fairness.fairness_metrics(report)

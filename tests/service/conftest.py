@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from experiments.settings import Settings
 from service.main import create_app
-from service.models import ModelSource, StaticModelSource
+from service.models import Champion, ModelSource, StaticModelSource
 from service.roles import Principal, UserRole
 from service.state import ServiceState
 from tests.service.factory import Seeded, auth, seed_registry
@@ -24,7 +26,7 @@ TOKEN_KEY = "test-token-key-" + "x" * 40
 IIN_KEY = "test-iin-key-" + "y" * 40
 
 
-def _pg_admin_connection():  # type: ignore[no-untyped-def]
+def _pg_admin_connection():
     import psycopg
 
     try:
@@ -94,3 +96,53 @@ def service(tmp_path: Path, db_url: str) -> Iterator[Service]:
 def sqlite_service(tmp_path: Path, sqlite_url: str) -> Iterator[Service]:
     """The app on a fresh SQLite database (for tests whose subject is not the storage)."""
     yield from build_service(tmp_path, sqlite_url)
+
+
+@pytest.fixture(scope="session")
+def champion(tmp_path_factory: pytest.TempPathFactory) -> Champion:
+    """A tiny real RiskModel fitted on features built from the seeded registry (seeded)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from features.pipeline import build_features
+    from model.risk_model import RiskModel
+    from model.training import BoosterParams
+    from service.db import make_engine, read_connection
+    from service.events import load_events
+    from service.migrate import upgrade
+
+    home = tmp_path_factory.mktemp("model")
+    engine = make_engine(f"sqlite:///{home / 'fit.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_registry(session, iin_key=IIN_KEY.encode(), families_per_district=60, seed=5)
+    with read_connection(engine) as conn:
+        events = load_events(conn)
+    engine.dispose()
+    rng = np.random.default_rng(3)
+
+    def frame(as_of: dt.date) -> tuple[pl.DataFrame, np.ndarray]:
+        features = build_features(events, as_of=as_of)
+        calls = features["police_domestic_call_6m"].fill_null(0).to_numpy().astype(float)
+        logit = -1.5 + 0.9 * calls + rng.normal(0, 0.5, len(calls))
+        return features, (rng.random(len(calls)) < 1 / (1 + np.exp(-logit))).astype(int)
+
+    train, y = frame(dt.date(2025, 3, 1))
+    valid, y_valid = frame(dt.date(2025, 5, 1))
+    params = BoosterParams(num_boost_round=40, early_stopping_rounds=10, min_data_in_leaf=5)
+    model = RiskModel(params=params).fit(
+        train, y, valid_features=valid, y_valid=y_valid, trained_until=dt.date(2025, 5, 1)
+    )
+    return Champion(model=model, version="7")
+
+
+@pytest.fixture
+def listed_service(tmp_path: Path, sqlite_url: str, champion: Champion) -> Iterator[Service]:
+    """SQLite app with a champion and the lists of 2025-05 and 2025-06 generated."""
+    for service in build_service(tmp_path, sqlite_url, StaticModelSource(champion)):
+        headers = service.headers(UserRole.admin)
+        for month in ("2025-05", "2025-06"):
+            response = service.client.post("/v1/lists", json={"month": month}, headers=headers)
+            assert response.status_code == 201, response.text
+        yield service

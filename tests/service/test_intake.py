@@ -27,8 +27,13 @@ ENDPOINTS: dict[str, tuple[str, UserRole, Any, Any]] = {
 }
 
 
+def example_of(schema: Any) -> dict[str, Any]:
+    extra: Any = schema.model_config["json_schema_extra"]
+    return dict(extra["examples"][0])
+
+
 def example(schema: Any, iin: str) -> dict[str, Any]:
-    body = dict(schema.model_config["json_schema_extra"]["examples"][0])
+    body = example_of(schema)
     body["subject_iin"] = iin
     return body
 
@@ -185,5 +190,4 @@ def test_openapi_examples_are_valid_bodies(service: Service) -> None:
             checked += 1
     assert checked >= 8
     for schema in (SchoolSurveyCreate, MedicalScreeningCreate, PoliceSignalCreate):
-        example_body = schema.model_config["json_schema_extra"]["examples"][0]
-        schema.model_validate(example_body)
+        schema.model_validate(example_of(schema))

@@ -130,6 +130,7 @@ def audit(
                 point=point,
                 boot=boot,
                 reference=ref_index,
+                counts=counts,
                 band=band,
                 level=level,
             )
@@ -379,7 +380,6 @@ def _calibration(
         if g == ref or suppressed[g]:
             continue
         ci = (float(diff_low[g]), float(diff_high[g]))
-        defined = bool(np.isfinite(ci[0]) and np.isfinite(ci[1]))
         gaps.append(
             CalibrationGap(
                 attribute=attribute,
@@ -387,7 +387,7 @@ def _calibration(
                 reference=names[ref],
                 difference=float(error[g] - error[ref]),
                 ci=ci,
-                significant=(ci[0] > 0.0 or ci[1] < 0.0) if defined else None,
+                significant=bool(p_values[g] < 1.0 - level) if np.isfinite(p_values[g]) else None,
                 p_value=float(p_values[g]),
             )
         )

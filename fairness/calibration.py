@@ -25,18 +25,22 @@ def is_probability(scores: np.ndarray) -> bool:
 
 
 def bin_edges(scores: np.ndarray, n_bins: int) -> np.ndarray:
-    """Quantile edges of ``scores`` (at most ``n_bins`` bins, fewer where quantiles tie)."""
+    """Edges ``[min, cut_1, ..., max]`` at quantiles of ``scores`` (fewer bins where they tie).
+
+    Bin 0 is ``[min, cut_1]`` and bin b is ``(cut_b, cut_b+1]``: a score equal to a cut goes to
+    the lower bin, so a mass of tied scores (say 90% zeros) gets a bin of its own.
+    """
     if n_bins < 1:
         raise ValueError(f"n_bins: expected >= 1, got {n_bins}")
-    edges = np.unique(np.quantile(scores, np.linspace(0.0, 1.0, n_bins + 1)))
-    if edges.size == 1:  # every score equal: one bin
-        edges = np.array([edges[0], edges[0]])
-    return np.asarray(edges, dtype=np.float64)
+    low, high = float(np.min(scores)), float(np.max(scores))
+    cuts = np.unique(np.quantile(scores, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
+    cuts = cuts[cuts < high]
+    return np.asarray([low, *cuts.tolist(), high], dtype=np.float64)
 
 
 def bin_index(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Bin of each score, 0..len(edges)-2; the top edge belongs to the last bin."""
-    return np.searchsorted(edges[1:-1], scores, side="right").astype(np.int64)
+    """Bin of each score, 0..len(edges)-2 (see `bin_edges` for which side a cut belongs to)."""
+    return np.searchsorted(edges[1:-1], scores, side="left").astype(np.int64)
 
 
 def calibration_cells(

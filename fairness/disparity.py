@@ -16,8 +16,8 @@ from typing import Final
 
 import numpy as np
 
-from fairness.bootstrap import percentile_interval, wald_p_value
-from fairness.metrics import ratio
+from fairness.bootstrap import percentile_interval, two_proportion_p_value, wald_p_value
+from fairness.metrics import PROPORTIONS, ratio
 from fairness.report import Disparity, Side
 
 PRIMARY_METRICS: Final = ("fnr", "for")
@@ -66,6 +66,7 @@ def attribute_disparities(
     point: Mapping[str, np.ndarray],
     boot: Mapping[str, np.ndarray] | None,
     reference: int | None,
+    counts: np.ndarray | None = None,
     band: tuple[float, float] = DEFAULT_BAND,
     level: float = 0.95,
 ) -> list[Disparity]:
@@ -73,7 +74,10 @@ def attribute_disparities(
 
     ``reference`` is the index of the reference group, or None for "the best-off group on each
     metric". ``point`` holds metrics shaped ``(G,)``; ``boot`` the same shaped ``(B, G)``, or None
-    for no intervals. The reference group itself is left out (its ratio is 1 by construction).
+    for no intervals. ``counts`` ``(G, 4)`` gives rates a pooled two-proportion test; other
+    metrics (share of the list) are tested with the bootstrap standard error. ``significant``
+    means p < 1 - level before any multiple-comparison correction. The reference group itself
+    is left out (its ratio is 1 by construction).
     """
     low_band, high_band = band
     out: list[Disparity] = []
@@ -100,13 +104,18 @@ def attribute_disparities(
         else:
             nan = np.full(values.shape, np.nan)
             ratio_low = ratio_high = diff_low = diff_high = p_values = nan
+        if counts is not None and metric in PROPORTIONS:
+            num_cells, den_cells = PROPORTIONS[metric]
+            k = counts[:, list(num_cells)].sum(axis=1)
+            m = counts[:, list(den_cells)].sum(axis=1)
+            p_values = two_proportion_p_value(k, m, float(k[ref]), float(m[ref]))
         for g, name in enumerate(names):
             if g == ref or suppressed[g] or not np.isfinite(values[g]):
                 continue
             r = float(ratios[g])
             defined = np.isfinite(r)
             ci = (float(ratio_low[g]), float(ratio_high[g]))
-            ci_defined = bool(np.isfinite(ci[0]) and np.isfinite(ci[1]))
+            p_value = float(p_values[g])
             out.append(
                 Disparity(
                     attribute=attribute,
@@ -121,8 +130,8 @@ def attribute_disparities(
                     difference=float(diffs[g]),
                     difference_ci=(float(diff_low[g]), float(diff_high[g])),
                     outside_band=(not low_band <= r <= high_band) if defined else None,
-                    significant=(ci[0] > 1.0 or ci[1] < 1.0) if ci_defined else None,
-                    p_value=float(p_values[g]),
+                    significant=(p_value < 1.0 - level) if np.isfinite(p_value) else None,
+                    p_value=p_value,
                 )
             )
     return out

@@ -87,8 +87,8 @@ def findings(report: AuditReport) -> list[str]:
                 continue
             side = "primary, assistive" if d.side == "assistive" else "punitive side"
             certainty = {
-                True: "the interval excludes equal rates",
-                False: "but the interval includes equal rates, so this may be chance",
+                True: f"unlikely to be chance alone (p = {d.p_value:.2g})",
+                False: f"but this may be chance (p = {d.p_value:.2g})",
                 None: "too few cases for an interval",
             }[d.significant]
             out.append(

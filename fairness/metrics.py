@@ -47,6 +47,21 @@ METRICS: Final = (
 )
 
 
+#: Rates that are a proportion within the group: metric -> (numerator cells, denominator cells).
+PROPORTIONS: Final[dict[str, tuple[tuple[int, ...], tuple[int, ...]]]] = {
+    "tpr": ((TP,), (TP, FN)),
+    "fpr": ((FP,), (FP, TN)),
+    "fnr": ((FN,), (TP, FN)),
+    "tnr": ((TN,), (FP, TN)),
+    "precision": ((TP,), (TP, FP)),
+    "fdr": ((FP,), (TP, FP)),
+    "for": ((FN,), (FN, TN)),
+    "npv": ((TN,), (FN, TN)),
+    "pprev": ((TP, FP), (TP, FP, TN, FN)),
+    "prevalence": ((TP, FN), (TP, FP, TN, FN)),
+}
+
+
 def confusion_counts(
     flagged: np.ndarray, label: np.ndarray, codes: np.ndarray, n_groups: int
 ) -> np.ndarray:

@@ -38,7 +38,9 @@ def rates_plot(report: AuditReport, attribute: str) -> bytes | None:
     if not groups:
         return None
     reference = report.settings.references.get(attribute, "")
-    fig = Figure(figsize=(3.0 * len(RATE_METRICS), _height(len(groups))))
+    fig = Figure(
+        figsize=(3.0 * len(RATE_METRICS), _height(len(groups)) + 0.4), layout="constrained"
+    )
     axes = fig.subplots(1, len(RATE_METRICS), sharey=True)
     labels = [g.group + (" (ref.)" if g.group == reference else "") for g in groups]
     for ax, metric in zip(axes, RATE_METRICS, strict=True):

@@ -85,10 +85,10 @@ class Disparity:
     difference_ci: Interval
     #: ratio outside the band (None when the ratio is undefined)
     outside_band: bool | None
-    #: the ratio's interval excludes 1 (None when the interval is undefined)
+    #: p_value below 1 - level, before any multiple-comparison correction (None: undefined)
     significant: bool | None
-    #: two-sided p-value of "no difference" (bootstrap standard error; NaN when undefined),
-    #: before any multiple-comparison correction
+    #: two-sided p-value of "no difference": pooled two-proportion test for rates, bootstrap
+    #: standard error for the share of the list; NaN when undefined
     p_value: float = float("nan")
 
     @property
@@ -174,7 +174,7 @@ class CalibrationGap:
     reference: str
     difference: float
     ci: Interval
-    significant: bool | None  # the interval excludes 0
+    significant: bool | None  # p_value below 1 - level (uncorrected)
     p_value: float = float("nan")  # of "no difference", before multiple-comparison correction
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,37 @@
+"""Seeded synthetic scores frames for the fairness tests (no model, no simulator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def scores_frame(
+    n: int = 4000,
+    *,
+    seed: int = 0,
+    shift: float = 1.0,
+    shifted_group: str = "b",
+) -> pl.DataFrame:
+    """Families with a calibrated score; ``shift`` < 1 scales down the scores of one group.
+
+    With ``shift=1`` the score means the same in every group (no disparity by construction);
+    with ``shift=0.5`` the tool under-states ``shifted_group``'s risk, so it misses more of its
+    labelled families (higher FNR and FOR) and is miscalibrated for it.
+    """
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c", "d"], size=n, p=[0.5, 0.3, 0.185, 0.015])
+    urban = rng.random(n) < 0.55
+    district = rng.choice(["d1", "d2", "d3", "d4"], size=n)
+    risk = rng.beta(1.2, 10.0, size=n)
+    label = rng.random(n) < risk
+    score = np.where(group == shifted_group, risk * shift, risk)
+    return pl.DataFrame(
+        {
+            "score": score,
+            "label": label.astype(np.int64),
+            "group": group,
+            "urban": urban,
+            "district": district,
+        }
+    )

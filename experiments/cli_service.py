@@ -1,9 +1,224 @@
-"""CLI commands: service."""
+"""CLI commands: serve, import, lists, demo, users (the scoring service)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from experiments.settings import Settings
+    from service.security import Secrets
+
+_err = Console(stderr=True)
+_out = Console()
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _spinner(text: str) -> Iterator[None]:
+    with _out.status(text):
+        yield
+
+
+def _state() -> tuple[Settings, Secrets, Engine, sessionmaker[Session]]:
+    """Settings, secrets and a migrated engine, or a clean CLI error."""
+    from experiments.settings import get_settings
+    from service.db import make_engine, make_sessionmaker
+    from service.migrate import upgrade
+    from service.security import InsecureSettingsError, resolve_secrets
+
+    settings = get_settings()
+    try:
+        secrets = resolve_secrets(settings)
+    except InsecureSettingsError as exc:
+        raise _fail(str(exc)) from None
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    return settings, secrets, engine, make_sessionmaker(engine)
+
+
+def serve(host: str, port: int) -> None:
+    """Run `service.main:create_app` under uvicorn (refuses insecure secrets first)."""
+    import uvicorn
+
+    from experiments.settings import get_settings
+    from service.security import InsecureSettingsError, resolve_secrets
+
+    try:
+        resolve_secrets(get_settings())
+    except InsecureSettingsError as exc:
+        raise _fail(str(exc)) from None
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to `app`."""
+
+    @app.command("serve")
+    def serve_command(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    ) -> None:
+        """Serve the API (and web pages) with uvicorn; GET /health answers when ready.
+
+        Needs PATRONAGE_TOKEN_KEY and PATRONAGE_IIN_HASH_KEY (32+ characters) unless
+        PATRONAGE_DEMO=1. The database is SQLite under PATRONAGE_HOME unless DATABASE_URL is set.
+        """
+        serve(host, port)
+
+    @app.command("import")
+    def import_command(
+        data: Annotated[
+            Path, typer.Option("--data", help="Directory written by `patronage simulate`.")
+        ],
+    ) -> None:
+        """Load a simulator directory into the database (rows already stored are skipped)."""
+        from features.loaders import DataValidationError
+        from service.importer import import_directory
+
+        _settings, secrets, engine, _sessions = _state()
+        columns = (
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )  # fmt: skip
+        with Progress(*columns, console=_out) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def report(table: str, done: int, total: int) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(table, total=total)
+                progress.update(tasks[table], completed=done)
+
+            try:
+                result = import_directory(
+                    engine, data, iin_key=secrets.iin_hash_key, progress=report
+                )
+            except DataValidationError as exc:
+                raise _fail(str(exc)) from None
+        for table, count in result.inserted.items():
+            _out.print(f"{table}: {count:,} imported, {result.skipped[table]:,} already stored")
+
+    @app.command("lists")
+    def lists_command(
+        month: Annotated[str, typer.Option("--month", help="YYYY-MM: features as of its 1st.")],
+        district: Annotated[
+            list[str] | None, typer.Option("--district", help="Only these districts.")
+        ] = None,
+    ) -> None:
+        """Generate the monthly lists with the champion model (existing lists are kept)."""
+        from service.errors import ServiceError
+        from service.lists import generate_lists
+        from service.models import TrackingModelSource
+
+        settings, _secrets, engine, sessions = _state()
+        with _spinner("loading the champion model"):
+            champion = TrackingModelSource(settings).champion()
+        if champion is None:
+            raise _fail("no champion model is registered: run `patronage train` first")
+        try:
+            with _spinner(f"scoring and explaining every family as of {month}-01"), sessions() as s:
+                results = generate_lists(engine, s, champion, month=month, districts=district)
+        except ServiceError as exc:
+            raise _fail(exc.detail) from None
+        for r in results:
+            state = "generated" if r.created else "already stored"
+            _out.print(f"{r.district} {r.month}: {r.n_families:,} families, k={r.k}, {state}")
+
+    @app.command("demo")
+    def demo_command(
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        families: Annotated[int, typer.Option(min=100, help="Families to simulate.")] = 20_000,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        no_serve: Annotated[
+            bool, typer.Option("--no-serve", help="Prepare everything, do not serve.")
+        ] = False,
+    ) -> None:
+        """Simulate, import, train, audit, register, build the latest lists, create demo users
+        and serve. Re-running reuses what exists under PATRONAGE_HOME."""
+        from experiments.settings import get_settings
+        from service import demo
+
+        os.environ["PATRONAGE_DEMO"] = "1"
+        get_settings.cache_clear()
+        settings, secrets, engine, sessions = _state()
+        home = settings.resolved_home
+
+        def say(message: str) -> None:
+            _out.print(f"[bold cyan]demo[/bold cyan] {message}", highlight=False)
+
+        try:
+            data = demo.ensure_population(home, families=families, say=say)
+            demo.ensure_imported(engine, data, iin_key=secrets.iin_hash_key, say=say)
+            with sessions() as session:
+                month = demo.latest_month(session)
+            until = dt.date.fromisoformat(f"{month}-01")
+            champion = demo.ensure_champion(settings, data, until=until, say=say)
+            with sessions() as session:
+                demo.ensure_lists(engine, session, champion, month=month, say=say)
+                credentials = demo.ensure_demo_users(session, home, say=say)
+        except demo.DemoError as exc:
+            raise _fail(str(exc)) from None
+        engine.dispose()
+        _out.print(f"\nOpen http://{host}:{port}/ (API docs at http://{host}:{port}/docs)")
+        _out.print(f"Demo users and passwords: {credentials}")
+        if not no_serve:
+            serve(host, port)
+
+    @app.command("users")
+    def users_command(
+        username: Annotated[str, typer.Argument(help="Login name.")],
+        role: Annotated[str, typer.Option(help="school, clinic, police, council, auditor, admin")],
+        district: Annotated[str | None, typer.Option(help="District of the user.")] = None,
+        institution: Annotated[str | None, typer.Option(help="Institution id.")] = None,
+    ) -> None:
+        """Create a user; the password is read from the prompt (never from the command line)."""
+        from pydantic import ValidationError
+        from sqlalchemy.exc import IntegrityError
+
+        from service.admin import create_user
+        from service.errors import FieldError
+        from service.schemas import UserCreate
+
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        _settings, _secrets, _engine, sessions = _state()
+        try:
+            body = UserCreate(
+                username=username, password=password, role=role, district=district,
+                institution_id=institution,
+            )  # fmt: skip
+            with sessions() as session:
+                create_user(session, body)
+                session.commit()
+        except ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors(include_input=False)
+            )
+            raise _fail(fields) from None
+        except FieldError as exc:
+            raise _fail(exc.detail) from None
+        except IntegrityError:
+            raise _fail(f"username: {username!r} is taken") from None
+        _out.print(f"created {role} user {username}")

@@ -1,7 +1,9 @@
 """Load `features.contracts.Events` from the database: the DB loader of the feature pipeline.
 
-Only records linked to a family are loaded (unlinked ones wait for the admin). Persons are loaded
-without names and without IINs: the scoring path is pseudonymous (guardrail 6).
+The frames are checked with `features.loaders.validate_events`, the same validation the Parquet
+loader applies. Only records linked to a family are loaded (unlinked ones wait for the admin).
+Persons are loaded without names and without IINs: the scoring path is pseudonymous
+(guardrail 6).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, Select, select
 
 from features.contracts import TABLES, Events, empty_table
+from features.loaders import validate_events
 from service.tables import (
     Family,
     MedicalScreeningRow,
@@ -78,4 +81,4 @@ def load_events(conn: Connection, *, family_ids: Sequence[str] | None = None) ->
             "outcomes",
         )
     }
-    return Events(**frames)
+    return validate_events(Events(**frames))

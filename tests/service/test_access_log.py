@@ -1,0 +1,111 @@
+"""The hash-chained access log: every family-level read appends; tampering is caught."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, text, update
+
+from service.roles import UserRole
+from service.tables import AccessLogEntry
+from tests.service.conftest import Service
+
+COUNCIL = UserRole.council
+
+
+def read_family(service: Service, family: str) -> None:
+    response = service.client.get(
+        f"/v1/families/{family}", headers=service.headers(COUNCIL, "Almaly")
+    )
+    assert response.status_code == 200
+
+
+def log(service: Service) -> list[dict[str, object]]:
+    response = service.client.get(
+        "/v1/audit/access-log", params={"limit": 1000}, headers=service.headers(UserRole.auditor)
+    )
+    assert response.status_code == 200
+    entries: list[dict[str, object]] = response.json()["entries"]
+    return entries
+
+
+def verify(service: Service) -> dict[str, object]:
+    response = service.client.get(
+        "/v1/audit/access-log/verify", headers=service.headers(UserRole.auditor)
+    )
+    assert response.status_code == 200
+    result: dict[str, object] = response.json()
+    return result
+
+
+def test_reads_append_who_what_and_which_family(service: Service) -> None:
+    families = service.seeded.families["Almaly"][:3]
+    for family in families:
+        read_family(service, family)
+    service.client.get(
+        f"/v1/families/{families[0]}/export", headers=service.headers(COUNCIL, "Almaly")
+    )
+    entries = log(service)
+    assert [(e["action"], e["family_id"]) for e in entries] == [
+        ("family.read", families[0]),
+        ("family.read", families[1]),
+        ("family.read", families[2]),
+        ("family.export", families[0]),
+    ]
+    assert {e["username"] for e in entries} == {"council.almaly"}
+    assert {e["role"] for e in entries} == {"council"}
+    assert verify(service) == {"ok": True, "entries": 4, "first_bad": None}
+
+
+def test_refused_reads_are_not_logged_as_reads(service: Service) -> None:
+    other = service.seeded.families["Bostandyk"][0]
+    response = service.client.get(
+        f"/v1/families/{other}", headers=service.headers(COUNCIL, "Almaly")
+    )
+    assert response.status_code == 403
+    assert log(service) == []
+
+
+def test_changed_row_is_caught(service: Service) -> None:
+    families = service.seeded.families["Almaly"][:4]
+    for family in families:
+        read_family(service, family)
+    with service.state.sessions() as session:
+        session.execute(
+            update(AccessLogEntry).where(AccessLogEntry.id == 2).values(username="someone.else")
+        )
+        session.commit()
+    assert verify(service) == {"ok": False, "entries": 4, "first_bad": 2}
+
+
+def test_deleted_row_is_caught(service: Service) -> None:
+    for family in service.seeded.families["Almaly"][:4]:
+        read_family(service, family)
+    with service.state.sessions() as session:
+        session.execute(delete(AccessLogEntry).where(AccessLogEntry.id == 3))
+        session.commit()
+    assert verify(service) == {"ok": False, "entries": 3, "first_bad": 4}
+
+
+def test_rehashed_forgery_is_caught_downstream(service: Service) -> None:
+    """Rewriting one entry and its own hash still breaks the link to the next entry."""
+    from service.access_log import chain_hash
+
+    for family in service.seeded.families["Almaly"][:3]:
+        read_family(service, family)
+    with service.state.sessions() as session:
+        first = session.get(AccessLogEntry, 1)
+        second = session.get(AccessLogEntry, 2)
+        assert first is not None
+        assert second is not None
+        second.family_id = "F-forged"
+        second.hash = chain_hash(first.hash, second)
+        session.commit()
+    assert verify(service) == {"ok": False, "entries": 3, "first_bad": 3}
+
+
+def test_log_contains_no_names_or_tokens(service: Service) -> None:
+    read_family(service, service.seeded.families["Almaly"][0])
+    with service.state.sessions() as session:
+        rows = session.execute(text("SELECT * FROM access_log")).all()
+    dumped = repr(rows)
+    assert "Name F" not in dumped
+    assert "eyJ" not in dumped  # no JWT

@@ -1,0 +1,154 @@
+"""Passwords, tokens, IIN hashes, secrets, login throttling and the token route."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from experiments.settings import Settings
+from service.main import create_app
+from service.roles import UserRole
+from service.security import (
+    InsecureSettingsError,
+    InvalidTokenError,
+    LoginThrottle,
+    create_access_token,
+    decode_access_token,
+    hash_iin,
+    hash_password,
+    resolve_secrets,
+    verify_password,
+)
+from tests.service.conftest import TOKEN_KEY, Service
+from tests.service.factory import PASSWORD
+
+
+def test_password_hash_is_argon2_and_verifies() -> None:
+    hashed = hash_password("a long passphrase")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "a long passphrase")
+    assert not verify_password(hashed, "a long passphrasE")
+    assert not verify_password("not a hash", "x")
+
+
+def test_token_round_trip_expiry_and_tamper() -> None:
+    token, _ = create_access_token(
+        user_id=3, username="u", role="council", key=TOKEN_KEY, minutes=1
+    )
+    assert decode_access_token(token, key=TOKEN_KEY).user_id == 3
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, key=TOKEN_KEY + "other")
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token[:-2] + "xx", key=TOKEN_KEY)
+    expired, _ = create_access_token(
+        user_id=3, username="u", role="council", key=TOKEN_KEY, minutes=-1
+    )
+    with pytest.raises(InvalidTokenError) as info:
+        decode_access_token(expired, key=TOKEN_KEY)
+    assert expired not in str(info.value)
+
+
+def test_iin_hash_is_keyed() -> None:
+    iin = "850315401231"
+    assert hash_iin(iin, key=b"k1" * 20) != hash_iin(iin, key=b"k2" * 20)
+    assert hash_iin(iin, key=b"k1" * 20) == hash_iin(iin, key=b"k1" * 20)
+    assert iin not in hash_iin(iin, key=b"k1" * 20)
+
+
+@pytest.mark.parametrize(
+    ("token_key", "iin_key"),
+    [(None, None), ("x" * 40, None), (None, "y" * 40), ("changeme", "y" * 40), ("short", "y" * 40)],
+)
+def test_refuses_to_start_without_real_secrets(
+    tmp_path: Path, token_key: str | None, iin_key: str | None
+) -> None:
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'p.db'}",
+        token_key=token_key,
+        iin_hash_key=iin_key,
+        demo=False,
+    )
+    with pytest.raises(InsecureSettingsError) as info:
+        create_app(settings)
+    if token_key:
+        assert token_key not in str(info.value)
+    assert not (tmp_path / "p.db").exists(), "nothing is created before the secrets check"
+
+
+def test_demo_generates_and_keeps_secrets(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, demo=True)
+    first = resolve_secrets(settings)
+    second = resolve_secrets(settings)
+    assert first == second
+    assert len(first.token_key) >= 32
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_throttle_grows_exponentially() -> None:
+    throttle = LoginThrottle(free=2, base=10.0)
+    for _ in range(2):
+        assert throttle.retry_after("u", "c") == 0
+        throttle.failed("u", "c")
+    throttle.failed("u", "c")
+    assert 9 < throttle.retry_after("u", "c") <= 20
+    throttle.failed("u", "c")
+    assert 19 < throttle.retry_after("u", "c") <= 40
+    assert throttle.retry_after("u", "other-client") == 0
+    throttle.succeeded("u", "c")
+    assert throttle.retry_after("u", "c") == 0
+
+
+def test_login_issues_a_token_that_works(sqlite_service: Service) -> None:
+    response = sqlite_service.client.post(
+        "/v1/token", data={"username": "council.almaly", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    months = sqlite_service.client.get(
+        "/v1/districts/Almaly/lists", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert months.status_code == 200
+    # The web UI sends the same token in an HttpOnly cookie.
+    sqlite_service.client.cookies.set("patronage_token", token)
+    by_cookie = sqlite_service.client.get("/v1/districts/Almaly/lists")
+    sqlite_service.client.cookies.clear()
+    assert by_cookie.status_code == 200
+
+
+def test_failed_logins_are_slowed_down_and_not_logged_with_secrets(
+    sqlite_service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    sqlite_service.state.throttle = LoginThrottle(free=3, base=30.0)
+    caplog.set_level(logging.DEBUG)
+    codes = []
+    for _ in range(5):
+        response = sqlite_service.client.post(
+            "/v1/token", data={"username": "auditor.all", "password": "wrong password 1"}
+        )
+        codes.append(response.status_code)
+    assert codes == [401, 401, 401, 429, 429]
+    assert int(response.headers["Retry-After"]) > 0
+    # Even the right password waits while throttled.
+    right = sqlite_service.client.post(
+        "/v1/token", data={"username": "auditor.all", "password": PASSWORD}
+    )
+    assert right.status_code == 429
+    assert "wrong password" not in caplog.text
+    assert PASSWORD not in caplog.text
+
+
+def test_deactivated_user_token_stops_working(sqlite_service: Service) -> None:
+    from service.tables import User
+
+    headers = sqlite_service.headers(UserRole.auditor)
+    url = "/v1/audit/access-log"
+    assert sqlite_service.client.get(url, headers=headers).status_code == 200
+    with sqlite_service.state.sessions() as session:
+        user = session.get(User, sqlite_service.user(UserRole.auditor).id)
+        assert user is not None
+        user.active = False
+        session.commit()
+    assert sqlite_service.client.get(url, headers=headers).status_code == 401

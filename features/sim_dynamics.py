@@ -54,6 +54,7 @@ MAX_MOVE: Final = 0.95
 BASE_RECORDING: Final = 0.20
 #: Spread (log scale) of the family's unexplained risk multiplier.
 PROPENSITY_SD: Final = 0.5
+MAX_MULTIPLIER: Final = 6.0
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -92,7 +93,8 @@ def family_chains(h: Households) -> FamilyChains:
         + np.log(1.6) * h.prior_violence
         - 0.35
     )
-    m = np.exp(log_m)
+    # Capped: even the most violent homes are not one incident a day on average.
+    m = np.minimum(np.exp(log_m), MAX_MULTIPLIER)
     p_rec = np.clip(BASE_RECORDING * reporting_factor(h), 0.0, 0.9)
     return FamilyChains(
         multiplier=m,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from features.sim_dynamics import N_STATES, family_chains, p_recorded_within, simulate_paths
 from features.sim_population import make_households
+from features.sim_report import plot_population, realised_stats
 from features.simulate import Population, SimulationConfig, simulate
 
 
@@ -170,3 +173,16 @@ def test_survey_coverage_by_urban_rural() -> None:
     }
     # two survey terms in 12 months; coverage per term ~ knob
     assert 2.2 < rate[True] / rate[False] < 3.8
+
+
+def test_realised_stats_and_plot(small_population: Population, tmp_path: Path) -> None:
+    stats = realised_stats(small_population)
+    data = _labelled(small_population, [6, 12, 18, 24, 30])
+    assert stats.base_rate_6m == pytest.approx(float(np.mean(data["y"].to_numpy())))
+    expected_auc = roc_auc_score(data["y"].to_numpy(), data["p_incident_6m"].to_numpy())
+    assert stats.oracle_auc_6m == pytest.approx(expected_auc)
+    assert sum(stats.outcomes_by_kind.values()) == small_population.events.outcomes.height
+    assert 0.5 < stats.children_surveyed_per_term["urban"] <= 1.0
+    png = tmp_path / "plot.png"
+    plot_population(small_population, png, families=2)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

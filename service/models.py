@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,15 +53,23 @@ class StaticModelSource:
 class TrackingModelSource:
     """The champion registered in MLflow, loaded through `experiments.tracking` and cached."""
 
+    #: Seconds before a failed lookup is tried again (health checks poll often).
+    RETRY_AFTER_S = 30.0
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._cached: Champion | None = None
+        self._missing_since: float | None = None
 
     def champion(self) -> Champion | None:
         with self._lock:
             if self._cached is not None:
                 return self._cached
+            now = time.monotonic()
+            if self._missing_since is not None and now - self._missing_since < self.RETRY_AFTER_S:
+                return None
+            self._missing_since = now
             try:
                 from experiments import tracking
             except ImportError:
@@ -72,12 +81,14 @@ class TrackingModelSource:
                 logger.warning("no champion model could be loaded: %s", type(exc).__name__)
                 return None
             self._cached = Champion(model=model, version=str(getattr(info, "version", info)))
+            self._missing_since = None
             return self._cached
 
     def refresh(self) -> None:
         """Forget the cached champion (after a promotion)."""
         with self._lock:
             self._cached = None
+            self._missing_since = None
 
     def describe(self) -> dict[str, Any]:
         try:

@@ -7,6 +7,7 @@ The service never talks to MLflow itself: `TrackingModelSource` goes through
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -93,10 +94,62 @@ class TrackingModelSource:
     def describe(self) -> dict[str, Any]:
         try:
             from experiments import tracking
+        except ImportError:
+            return StaticModelSource(self.champion()).describe()
+        describe = getattr(tracking, "describe_models", None)
+        if describe is not None:
+            result: dict[str, Any] = describe(self.settings)
+            return result
+        return describe_registry(self.settings)
 
-            describe = tracking.describe_models  # type: ignore[attr-defined]
-        except (ImportError, AttributeError):
-            champion = self.champion()
-            return StaticModelSource(champion).describe()
-        result: dict[str, Any] = describe(self.settings)
-        return result
+
+def describe_registry(settings: Settings) -> dict[str, Any]:
+    """Versions, champion, gate verdicts, alias history and artefact links from the registry.
+
+    Reads through the client `experiments.tracking.configure` returns (tags written by
+    `experiments.tracking.log_training_run`); to move into `experiments.tracking`.
+    """
+    from dataclasses import asdict
+
+    from experiments import tracking
+
+    client = tracking.configure(settings)
+    name = settings.model_name
+    prefix = "patronage."
+    versions = []
+    champion: int | None = None
+    try:
+        champion = int(client.get_model_version_by_alias(name, "champion").version)
+    except Exception:  # no version carries the alias yet
+        champion = None
+    for mv in sorted(
+        client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version)
+    ):
+        tags = dict(mv.tags)
+        # Registry searches do not fill in aliases: add the champion's by hand.
+        aliases = sorted(set(getattr(mv, "aliases", []) or []))
+        if champion == int(mv.version) and "champion" not in aliases:
+            aliases.append("champion")
+        artifacts = client.get_run(mv.run_id).info.artifact_uri if mv.run_id else None
+        versions.append(
+            {
+                "version": int(mv.version),
+                "aliases": aliases,
+                "run_id": mv.run_id,
+                "trained_until": tags.get(f"{prefix}trained_until", ""),
+                "data_fingerprint": tags.get(f"{prefix}data_fingerprint", ""),
+                "gate": {
+                    "passed": tags.get(f"{prefix}gate_passed") == "true",
+                    "failures": json.loads(tags.get(f"{prefix}gate_failures", "[]") or "[]"),
+                },
+                "model_card_uri": f"{artifacts}/model_card.md" if artifacts else None,
+                "fairness_report_dir": f"{artifacts}/fairness" if artifacts else None,
+            }
+        )
+    history = [asdict(event) for event in tracking.alias_history(settings)]
+    return {
+        "model_name": name,
+        "champion": champion,
+        "versions": versions,
+        "alias_history": history,
+    }

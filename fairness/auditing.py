@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 
@@ -9,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from fairness import calibration as cal
-from fairness.bootstrap import percentile_interval, resample_counts, wald_p_value
+from fairness.bootstrap import percentile_interval, resample_counts
 from fairness.disparity import DEFAULT_BAND, attribute_disparities, largest_group
 from fairness.explanations import attribute_explanations
 from fairness.flagging import FlagRule
@@ -264,6 +265,22 @@ def _reference_index(
     return index, wanted
 
 
+def _binomial_variance(score: np.ndarray, codes: np.ndarray, g_count: int) -> np.ndarray:
+    n = np.bincount(codes, minlength=g_count).astype(np.float64)
+    spread = np.bincount(codes, weights=score * (1.0 - score), minlength=g_count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(spread / n**2, dtype=np.float64)
+
+
+def _gap_p_values(diff: np.ndarray, var: np.ndarray) -> np.ndarray:
+    se = np.sqrt(var)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(se > 0, np.abs(diff) / se, np.where(diff == 0, 0.0, np.inf))
+    return np.asarray(
+        [math.erfc(x / math.sqrt(2.0)) if np.isfinite(x) or x == np.inf else math.nan for x in z]
+    )
+
+
 def _nan_pair(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(size, np.nan), np.full(size, np.nan)
 
@@ -372,7 +389,11 @@ def _calibration(
     if boot is not None:
         boot_diff = boot["error"] - boot["error"][:, ref : ref + 1]
         diff_low, diff_high = percentile_interval(boot_diff, level=level)
-        p_values = wald_p_value(error - error[ref], boot_diff)
+        # Model-based variance (Spiegelhalter): under "the scores are the true probabilities"
+        # the observed rate has variance sum s(1-s) / n^2. Unlike the bootstrap it does not
+        # collapse when a group has no labelled row at all.
+        var = _binomial_variance(score, codes, g_count)
+        p_values = _gap_p_values(error - error[ref], var + var[ref])
     else:
         diff_low, diff_high = _nan_pair(g_count)
         p_values = np.full(g_count, np.nan)

@@ -86,23 +86,27 @@ def data_end(events: Events) -> dt.date:
 def fit_baselines(events: Events, model: RiskModel) -> dict[str, Any]:
     """Baselines refitted on the model's training rows (records known before its cut-off)."""
     dates = [dt.date.fromisoformat(d) for d in model.metadata_.get("train_as_of", [])]
-    if not dates:
+    valid_dates = [dt.date.fromisoformat(d) for d in model.metadata_.get("valid_as_of", [])]
+    if not dates or not valid_dates:
         raise ValueError(
-            "model metadata: expected the training as-of dates (train_as_of), got none; "
+            "model metadata: expected the training and held-out as-of dates, got none; "
             "retrain the model with `patronage train`"
         )
     visible = known_before(events, model.trained_until_)
     grid = build_grid(
         visible,
-        as_of_dates=dates,
+        as_of_dates=[*dates, *valid_dates],
         horizon_months=model.horizon_months_,
         known_before=model.trained_until_,
     )
-    features = grid.drop("as_of", "label")
+    held_out = grid["as_of"].is_in(valid_dates)
+    train_rows, valid_rows = grid.filter(~held_out), grid.filter(held_out)
+    features = train_rows.drop("as_of", "label")
+    valid = (valid_rows.drop("as_of", "label"), valid_rows["label"].to_numpy())
     return {
         "checklist": ChecklistBaseline().fit(features),
         "police_12m": PoliceHistoryBaseline().fit(features),
-        "logistic": LogisticBaseline().fit(features, grid["label"].to_numpy()),
+        "logistic": LogisticBaseline().fit(features, train_rows["label"].to_numpy(), valid=valid),
     }
 
 

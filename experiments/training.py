@@ -258,6 +258,7 @@ class TrainingResult:
     explanation_sample: Explanation
     source_shares: dict[str, float]
     fairness_report: Any | None = None
+    fairness_verdict: Any | None = None
     fairness_metrics: dict[str, float] = field(default_factory=dict)
     fairness_summary: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -332,7 +333,9 @@ def train(
     baselines = {
         "checklist": ChecklistBaseline().fit(features_train),
         "police_12m": PoliceHistoryBaseline().fit(features_train),
-        "logistic": LogisticBaseline().fit(features_train, y_train),
+        "logistic": LogisticBaseline().fit(
+            features_train, y_train, valid=(valid_rows.drop("as_of", "label"), y_valid)
+        ),
     }
     raw_valid = model.score(valid_rows.drop("as_of")).raw_score
     oof = out_of_fold(model.calibrator_, raw_valid, y_valid)
@@ -351,7 +354,7 @@ def train(
     shares = source_totals(explanation_sample, sources)
     timings["baselines_metrics_s"] = time.perf_counter() - t1 - timings["fit_s"]
 
-    fairness_report = None
+    fairness_report = verdict = None
     fairness_flat: dict[str, float] = {}
     summary: list[str] = []
     fairness_passed: bool | None = None
@@ -387,6 +390,7 @@ def train(
         explanation_sample=explanation_sample,
         source_shares=shares,
         fairness_report=fairness_report,
+        fairness_verdict=verdict,
         fairness_metrics=fairness_flat,
         fairness_summary=summary,
         timings=timings,

@@ -1,0 +1,144 @@
+"""`patronage train / score / explain / evaluate / promote` end to end on the small population."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from experiments.cli import app
+from experiments.settings import get_settings
+from model.bands import BANDS
+from model.risk_model import RiskModel
+from model.training import BoosterParams
+from tests.model.synthetic import synthetic_frame
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATRONAGE_HOME", str(path))
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.delenv("PATRONAGE_MLFLOW_TRACKING_URI", raising=False)
+        get_settings.cache_clear()
+        yield path
+    get_settings.cache_clear()
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained_home(home: Path, population_dir: Path) -> Path:
+    code, out, err = _run(
+        "train", "--data", str(population_dir), "--until", "2025-01-01",
+        "--max-train-months", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "version 1" in out
+    return home
+
+
+def test_score_without_any_model_says_how_to_train(home: Path, population_dir: Path) -> None:
+    code, _, err = _run(
+        "score", "--data", str(population_dir), "--as-of", "2025-01-01", "--out",
+        str(home / "s.csv"),
+    )  # fmt: skip
+    assert code == 2
+    assert "patronage train --data DIR --until" in err.replace("\n", " ")
+    assert not (home / "s.csv").exists()
+
+
+def test_train_promote_score_evaluate(trained_home: Path, population_dir: Path) -> None:
+    # the run is registered; it becomes champion only through its gate or an admin promotion
+    code, out, err = _run("promote", "--version", "1", "--reason", "pilot", "--by", "admin")
+    assert code == 0, err
+    assert "@champion -> version 1" in out
+
+    scores_csv = trained_home / "scores.csv"
+    code, _, err = _run(
+        "score", "--data", str(population_dir), "--as-of", "2025-01-01", "--out", str(scores_csv)
+    )
+    assert code == 0, err
+    scores = pl.read_csv(scores_csv)
+    assert scores.columns == [
+        "family_id", "district", "probability", "band", "rank_in_district", "raw_score",
+    ]  # fmt: skip
+    assert scores.height == 3000
+    assert set(scores["band"].unique()) <= set(BANDS)
+    per_district = scores.group_by("district").agg(
+        pl.col("rank_in_district").min().alias("lo"),
+        pl.col("rank_in_district").max().alias("hi"),
+        pl.len().alias("n"),
+    )
+    assert (per_district["lo"] == 1).all()
+    assert (per_district["hi"] == per_district["n"]).all()
+    top = scores.filter(pl.col("rank_in_district") == 1)
+    for row in top.iter_rows(named=True):
+        same = scores.filter(pl.col("district") == row["district"])
+        assert row["probability"] == same["probability"].max()
+
+    out_json = trained_home / "eval.json"
+    code, _, err = _run(
+        "evaluate", "--data", str(population_dir), "--as-of", "2025-01-01", "--json", str(out_json)
+    )
+    assert code == 0, err
+    payload = json.loads(out_json.read_text())
+    assert set(payload["metrics"]) == {"model", "checklist", "police_12m", "logistic", "oracle"}
+    for key in ("auc", "average_precision", "precision_at_5pct", "recall_at_10pct_district"):
+        assert key in payload["metrics"]["model"]
+    assert payload["model"]["version"] == "1"
+    assert payload["leakage_suspected"] is False
+
+    family = scores["family_id"][0]
+    code, out, err = _run(
+        "explain", "--data", str(population_dir), "--as-of", "2025-01-01", "--family", family,
+        "--lang", "ru", "--plot", str(trained_home / "wf"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert (trained_home / "wf.png").is_file()
+    assert (trained_home / "wf.svg").is_file()
+    assert "because" not in out.lower()
+
+
+def test_model_with_other_features_gives_a_clear_error(
+    home: Path, population_dir: Path, tmp_path: Path
+) -> None:
+    frame, y = synthetic_frame(500, seed=40)
+    other = RiskModel(params=BoosterParams(num_boost_round=5, min_data_in_leaf=10)).fit(
+        frame, y, valid_features=frame, y_valid=y, trained_until=dt.date(2025, 1, 1)
+    )
+    other.save(tmp_path / "other")
+    code, _, err = _run(
+        "score", "--data", str(population_dir), "--as-of", "2025-01-01",
+        "--out", str(tmp_path / "s.csv"), "--model", str(tmp_path / "other"),
+    )  # fmt: skip
+    assert code == 2
+    assert "feature columns differ" in err
+    assert "unexpected" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--data", "/nonexistent", "--until", "2025-01-01"], "directory"),
+        (["train", "--data", "/nonexistent", "--until", "2025-13-01"], "--until"),
+        (["score", "--data", ".", "--as-of", "x", "--out", "o.csv"], "--as-of"),
+        (["promote", "--version", "99", "--reason", "r", "--by", "a"], "version"),
+        (["promote", "--version", "1", "--reason", " ", "--by", "a"], "reason"),
+        (["score", "--data", ".", "--as-of", "2025-01-01", "--out", "o.csv", "--model", "/no"],
+         "booster.txt"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2(home: Path, args: list[str], message: str) -> None:
+    code, _, err = _run(*args)
+    assert code == 2
+    assert message in err

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from experiments.evaluation import evaluate
+from experiments.training import (
+    BASELINES,
+    TrainingConfig,
+    TrainingResult,
+    drop_agency,
+    fingerprint,
+    known_before,
+    time_split,
+    train,
+)
+from features.contracts import PROTECTED_ATTRIBUTES
+from features.labels import months_after
+from features.simulate import Population
+from model.training import BoosterParams
+
+UNTIL = dt.date(2025, 1, 1)
+FAST = BoosterParams(num_boost_round=60, early_stopping_rounds=15, min_data_in_leaf=50)
+
+
+def _config(**kw: Any) -> TrainingConfig:
+    return replace(
+        TrainingConfig(until=UNTIL, params=FAST, max_train_months=4, fairness=False), **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(small_population: Population) -> TrainingResult:
+    return train(small_population.events, config=_config(), truth=small_population.truth)
+
+
+@pytest.mark.parametrize(
+    "until", [dt.date(2025, 1, 1), dt.date(2025, 1, 17), dt.date(2024, 12, 31)]
+)
+@pytest.mark.parametrize("horizon", [3, 6])
+def test_no_label_window_reaches_past_until(until: dt.date, horizon: int) -> None:
+    split = time_split(dt.date(2023, 1, 1), until=until, horizon_months=horizon, valid_months=3)
+    for as_of, end in split.label_window_ends().items():
+        assert end <= until, as_of
+    # training label windows end before the held-out period begins
+    assert all(months_after(d, horizon) <= split.valid_as_of[0] for d in split.train_as_of)
+    assert len(split.valid_as_of) == 3
+    assert max(split.train_as_of) < min(split.valid_as_of)
+    # the held-out period is the last possible one: one month later would cross the buffer
+    assert months_after(months_after(split.valid_as_of[-1], 1), horizon) > until
+
+
+def test_too_early_until_says_what_is_needed() -> None:
+    with pytest.raises(ValueError, match="--until 2023-09-01: expected at least 6 months"):
+        time_split(dt.date(2023, 1, 1), until=dt.date(2023, 9, 1))
+
+
+def test_records_known_after_until_do_not_change_the_model(
+    small_population: Population, trained: TrainingResult
+) -> None:
+    events = small_population.events
+    # Rewrite every record known on or after the cut-off: a model that read them would change.
+    future_outcomes = events.outcomes.with_columns(
+        pl.when(pl.col("knowledge_date") >= UNTIL)
+        .then(pl.col("event_date") - dt.timedelta(days=200))
+        .otherwise(pl.col("event_date"))
+        .alias("event_date")
+    )
+    police = events.police_signals
+    extra = police.filter(pl.col("knowledge_date") >= UNTIL).with_columns(
+        pl.col("record_id") + "-dup"
+    )
+    tampered = replace(events, outcomes=future_outcomes, police_signals=pl.concat([police, extra]))
+    assert fingerprint(known_before(tampered, UNTIL)) == trained.data_fingerprint
+    again = train(tampered, config=_config())
+    assert again.model.best_iteration_ == trained.model.best_iteration_
+    sample = trained.explanation_sample
+    np.testing.assert_array_equal(
+        again.model.booster_.predict(sample.values, raw_score=True),
+        trained.model.booster_.predict(sample.values, raw_score=True),
+    )
+
+
+def test_metrics_cover_model_baselines_and_oracle_on_the_same_rows(trained: TrainingResult) -> None:
+    assert set(trained.metrics) == {"model", *BASELINES, "oracle"}
+    n = {m["n"] for m in trained.metrics.values()}
+    assert n == {float(trained.n_valid)}
+    model, oracle = trained.metrics["model"], trained.metrics["oracle"]
+    assert 0.5 < model["auc"] < oracle["auc"]  # above chance, below the truth (no leakage)
+    assert model["precision_at_5pct"] <= oracle["precision_at_5pct_best"]
+    assert model["ece"] < 0.03
+    assert "ece" not in trained.metrics["checklist"]  # a count is not a probability
+    # split is by time, never by rows
+    assert trained.scored.rows["as_of"].unique().sort().to_list() == trained.split.valid_as_of
+
+
+def test_protected_attributes_never_reach_the_model(trained: TrainingResult) -> None:
+    assert not set(trained.model.feature_names_) & {*PROTECTED_ATTRIBUTES, "district", "region"}
+
+
+def test_without_fairness_verdict_the_gate_fails(trained: TrainingResult) -> None:
+    assert not trained.gate.passed
+    assert any("No fairness verdict" in f for f in trained.gate.failures)
+
+
+def test_fairness_hook_runs_and_feeds_the_gate(small_population: Population) -> None:
+    result = train(
+        small_population.events,
+        config=_config(fairness=True, fairness_boot=20, max_train_months=2),
+    )
+    assert result.fairness_report is not None
+    assert result.fairness_metrics
+    assert not any("No fairness verdict" in f for f in result.gate.failures)
+    assert result.fairness_summary[0] in {"gate passed", "gate failed"}
+
+
+def test_dropping_an_agency_empties_its_features(small_population: Population) -> None:
+    events = drop_agency(small_population.events, "police")
+    assert events.police_signals.height == 0
+    with pytest.raises(ValueError, match="agency"):
+        drop_agency(small_population.events, "court")
+
+
+def test_evaluate_later_date_reports_oracle_share(
+    small_population: Population, trained: TrainingResult
+) -> None:
+    as_of = dt.date(2025, 1, 1)
+    result = evaluate(
+        small_population.events, model=trained.model, as_of=as_of, truth=small_population.truth
+    )
+    assert result.n == small_population.events.families.height
+    assert set(result.metrics) == {"model", *BASELINES, "oracle"}
+    assert not result.leakage_suspected
+    share = result.comparison["oracle_lift_share_at_5pct"]
+    assert share < 1.0
+    payload = result.to_json()
+    assert payload["as_of"] == "2025-01-01"
+    assert "precision_at_1pct_district" in payload["metrics"]["model"]
+    with pytest.raises(ValueError, match="after the data ends"):
+        evaluate(small_population.events, model=trained.model, as_of=dt.date(2025, 9, 1))

@@ -191,3 +191,22 @@ def test_openapi_examples_are_valid_bodies(service: Service) -> None:
     assert checked >= 8
     for schema in (SchoolSurveyCreate, MedicalScreeningCreate, PoliceSignalCreate):
         schema.model_validate(example_of(schema))
+
+
+def test_logs_never_contain_the_iin(service: Service, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    _pid, iin = a_person(service)
+    headers = service.headers(UserRole.police, "Almaly")
+    bad = {"subject_iin": iin[:-1] + str((int(iin[-1]) + 1) % 10), "event_date": "2025-05-01"}
+    service.client.post("/v1/records/police-signals", json={**bad, "kind": "x"}, headers=headers)
+    good = {"subject_iin": iin, "event_date": "2025-05-01", "kind": "weapon_present"}
+    assert (
+        service.client.post("/v1/records/police-signals", json=good, headers=headers).status_code
+        == 201
+    )
+    assert caplog.records, "the request was logged at all"
+    assert iin not in caplog.text
+    assert bad["subject_iin"] not in caplog.text
+    assert headers["Authorization"].split()[1] not in caplog.text

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from model.reasons import Lang, as_value, render
 from service.errors import NotFoundError
 from service.families import order_read
+from service.lists import unpack
 from service.schemas import (
     ContributionRead,
     ExplanationRead,
@@ -122,8 +123,8 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
     entries = []
     for row in rows:
         signals = json.loads(row.signals) if row.signals else {}
-        values = np.frombuffer(row.values, dtype=np.float64)
-        contributions = np.frombuffer(row.contributions, dtype=np.float64)
+        values = unpack(row.values)
+        contributions = unpack(row.contributions)
         entries.append(
             ListEntryRead(
                 family_id=row.family_id,
@@ -174,8 +175,8 @@ def explanation_view(
     if row is None:
         raise NotFoundError(f"family_id: family {family_id!r} is not in the {month} snapshot")
     names: list[str] = json.loads(snapshot.feature_names)
-    values = np.frombuffer(row.values, dtype=np.float64)
-    contributions = np.frombuffer(row.contributions, dtype=np.float64)
+    values = unpack(row.values)
+    contributions = unpack(row.contributions)
     return ExplanationRead(
         family_id=family_id,
         month=month,

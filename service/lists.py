@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -37,6 +38,16 @@ from service.tables import DistrictSetting, ListSnapshot, SnapshotFamily
 DEFAULT_CAPACITY: Final = 0.05
 VIOLATION_DAYS: Final = 182
 ALERT_DAYS: Final = 92
+
+
+def pack(vector: np.ndarray) -> bytes:
+    """float64 vector -> compressed bytes (exact; feature values are mostly small and repeat)."""
+    return zlib.compress(np.ascontiguousarray(vector, dtype=np.float64).tobytes(), 1)
+
+
+def unpack(blob: bytes) -> np.ndarray:
+    """The exact float64 vector `pack` stored."""
+    return np.frombuffer(zlib.decompress(blob), dtype=np.float64)
 
 
 def month_start(month: str) -> dt.date:
@@ -186,8 +197,8 @@ def compute_lists(
                     "raw_score": float(scores.raw_score[i]),
                     "band": scores.band[i],
                     "change": change,
-                    "values": values[i].tobytes(),
-                    "contributions": contributions[i].tobytes(),
+                    "values": pack(values[i]),
+                    "contributions": pack(contributions[i]),
                     "signals": json.dumps(sig, sort_keys=True) if sig else None,
                 }
             )

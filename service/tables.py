@@ -236,7 +236,8 @@ class ListSnapshot(Base):
 
 
 class SnapshotFamily(Base):
-    """One family's score and full explanation in a snapshot (float64 arrays as bytes)."""
+    """One family's score and full explanation in a snapshot (float64 vectors, zlib-packed by
+    `service.lists.pack`, in the order of the snapshot's `feature_names`)."""
 
     __tablename__ = "snapshot_families"
     __table_args__ = (Index("ix_snapshot_families_listed", "snapshot_id", "list_rank"),)

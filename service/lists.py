@@ -273,6 +273,7 @@ def generate_lists(
     reported with `created=False`.
     """
     month_start(month)
+    session.rollback()  # hold no write lock (the caller's auth query) while loading and scoring
     with read_connection(engine) as conn:
         events = load_events(conn)
     known = set(events.families["district"].unique().to_list())

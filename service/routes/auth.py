@@ -49,10 +49,14 @@ def login(
             detail="too many failed logins: wait before trying again",
             headers={"Retry-After": str(math.ceil(wait))},
         )
-    user = session.scalar(select(User).where(User.username == form.username))
-    valid = verify_password(user.password_hash if user else _dummy_hash(), form.password)
-    session.rollback()
-    if user is None or not valid or not user.active:
+    row = session.execute(
+        select(User.id, User.username, User.role, User.active, User.password_hash).where(
+            User.username == form.username
+        )
+    ).first()
+    session.rollback()  # end the transaction before the deliberately slow hash check
+    valid = verify_password(row.password_hash if row else _dummy_hash(), form.password)
+    if row is None or not valid or not row.active:
         state.throttle.failed(form.username, client)
         logger.info("failed login from %s", client)
         raise HTTPException(
@@ -62,9 +66,9 @@ def login(
         )
     state.throttle.succeeded(form.username, client)
     token, expires = create_access_token(
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
         key=state.secrets.token_key,
         minutes=state.settings.token_minutes,
     )

@@ -1,0 +1,324 @@
+"""Benchmark of the scoring service: list generation in-process, then the running server driven
+over loopback by concurrent clients.
+
+Targets (issue 6): submissions >= 300/s; explanation reads p50 <= 20 ms and p99 <= 100 ms at 32
+concurrent clients; the list of a district of 5,000 families <= 200 ms; generating the lists
+for 100,000 families <= 60 s.
+
+Setup (not timed): simulate `--families` families (36 months from 2023-01), import them into a
+fresh SQLite database, move `--district-families` of them into one district "Bench", fit a small
+LightGBM model on point-in-time features (labels: a recorded outcome within 6 months).
+
+Timed:
+- list generation for every district, one month per run (2025-12, 2025-11, ...): median;
+- the server (uvicorn, one process, subprocess) on a free loopback port, per run:
+  baseline `GET /health` at `--clients` concurrency (the cost of a request that does nothing),
+  submissions (school surveys with idempotency keys), explanation reads (auditor, random Bench
+  families, each one appends to the access log), list reads of the Bench district (council, one
+  client). Throughput and latency percentiles are reported as the median over runs, with ratios
+  to the baseline of the same run.
+
+The clients run on the same machine as the server, so they compete for the same cores.
+Usage: `python -m benchmarks.service [--families 100000] [--runs 3] [--clients 32]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import polars as pl
+
+START = dt.date(2023, 1, 1)
+MONTHS = ("2025-12", "2025-11", "2025-10", "2025-09", "2025-08")
+TOKEN_KEY = "benchmark-token-key-" + "t" * 40
+IIN_KEY = "benchmark-iin-key-" + "i" * 40
+BENCH = "Bench"
+
+
+def setup(home: Path, families: int, district_families: int) -> Any:
+    """Simulate, import, build the Bench district, fit a small model; return the champion."""
+    from sqlalchemy import update
+
+    from features.pipeline import build_features
+    from features.simulate import SimulationConfig, simulate
+    from model.risk_model import RiskModel
+    from model.training import BoosterParams
+    from service.db import make_engine
+    from service.importer import import_events
+    from service.migrate import upgrade
+    from service.models import Champion
+    from service.tables import Family
+
+    t0 = time.perf_counter()
+    population = simulate(SimulationConfig(families=families, months=36, start=START, seed=3))
+    events = population.events
+    print(f"setup: simulated {families:,} families in {time.perf_counter() - t0:.1f} s")
+    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    upgrade(engine)
+    t0 = time.perf_counter()
+    import_events(engine, events, iin_key=IIN_KEY.encode())
+    rows = sum(getattr(events, t).height for t in ("school_surveys", "medical_screenings",
+                                                   "police_signals", "outcomes"))  # fmt: skip
+    print(f"setup: imported {rows:,} records in {time.perf_counter() - t0:.1f} s")
+    bench_ids = events.families["family_id"].sort().head(district_families).to_list()
+    with engine.begin() as conn:
+        for start in range(0, len(bench_ids), 500):
+            chunk = bench_ids[start : start + 500]
+            conn.execute(update(Family).where(Family.family_id.in_(chunk)).values(district=BENCH))
+    engine.dispose()
+
+    def frame(as_of: dt.date) -> tuple[pl.DataFrame, np.ndarray]:
+        features = build_features(events, as_of=as_of)
+        horizon = (
+            as_of.replace(month=as_of.month + 6)
+            if as_of.month <= 6
+            else as_of.replace(year=as_of.year + 1, month=as_of.month - 6)
+        )
+        hit = events.outcomes.filter(
+            (pl.col("event_date") >= as_of) & (pl.col("event_date") < horizon)
+        )["family_id"].unique()
+        return features, features["family_id"].is_in(hit.implode()).to_numpy().astype(int)
+
+    train, y = frame(dt.date(2024, 10, 1))
+    valid, y_valid = frame(dt.date(2025, 1, 1))
+    params = BoosterParams(num_boost_round=150, early_stopping_rounds=20)
+    model = RiskModel(params=params).fit(
+        train, y, valid_features=valid, y_valid=y_valid, trained_until=dt.date(2025, 1, 1)
+    )
+    return Champion(model=model, version="bench")
+
+
+def time_generation(home: Path, champion: Any, runs: int) -> list[float]:
+    from service.db import make_engine, make_sessionmaker
+    from service.lists import generate_lists
+
+    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    sessions = make_sessionmaker(engine)
+    seconds = []
+    for month in MONTHS[:runs]:
+        t0 = time.perf_counter()
+        with sessions() as session:
+            results = generate_lists(engine, session, champion, month=month)
+        seconds.append(time.perf_counter() - t0)
+        n = sum(r.n_families for r in results)
+        print(f"generate {month}: {len(results)} districts, {n:,} families, {seconds[-1]:.1f} s")
+    engine.dispose()
+    return seconds
+
+
+def create_users(home: Path) -> dict[str, str]:
+    """Tokens of the benchmark users, and one registry IIN for submissions."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from service.db import make_engine
+    from service.security import create_access_token, hash_password
+    from service.tables import User
+
+    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    tokens = {}
+    with Session(engine) as session:
+        password_hash = hash_password("benchmark password")
+        for name, role, district, institution in (
+            ("school.bench", "school", BENCH, "school-bench-1"),
+            ("council.bench", "council", BENCH, None),
+            ("auditor", "auditor", None, None),
+        ):
+            user = session.scalar(select(User).where(User.username == name))
+            if user is None:
+                user = User(username=name, password_hash=password_hash, role=role,
+                            district=district, institution_id=institution, active=True)  # fmt: skip
+                session.add(user)
+                session.flush()
+            tokens[role], _ = create_access_token(
+                user_id=user.id, username=name, role=role, key=TOKEN_KEY, minutes=600
+            )
+        session.commit()
+    engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PATRONAGE_HOME": str(home), "PATRONAGE_TOKEN_KEY": TOKEN_KEY,
+           "PATRONAGE_IIN_HASH_KEY": IIN_KEY, "PATRONAGE_DEMO": "0",
+           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+               "--no-access-log"]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+async def drive(
+    clients: int, total: int, request: Request, *, expect: int
+) -> tuple[float, list[float]]:
+    """`total` requests from `clients` concurrent clients; (requests/s, latencies in ms)."""
+    latencies: list[float] = []
+    counter = iter(range(total))
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        for n in counter:
+            t0 = time.perf_counter()
+            response = await request(http, n)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != expect:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return total / elapsed, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def survey(iin: str, n: int) -> dict[str, Any]:
+    return {"subject_iin": iin, "event_date": "2025-11-20", "feels_safe": 1 + n % 5,
+            "afraid_of_adult": n % 2 == 0, "seen_violence": False, "hurt_by_adult": False,
+            "hunger_neglect": False, "wants_counsellor": False, "unexplained_injury": False,
+            "behaviour_change": False, "days_absent": n % 31}  # fmt: skip
+
+
+def serve_runs(home: Path, args: argparse.Namespace) -> None:
+    tokens = create_users(home)
+    from features.iin import make_iin
+
+    iin = make_iin(dt.date(2012, 3, 4), male=True, serial=77) or "120304300776"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(home, port)
+    month = MONTHS[0]
+    rng = random.Random(0)
+    try:
+        with httpx.Client(timeout=60) as http:
+            entries = http.get(
+                f"{base}/v1/districts/{BENCH}/lists/{month}",
+                headers={"Authorization": f"Bearer {tokens['council']}"},
+            ).json()["entries"]
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(f"sqlite:///{home / 'patronage.db'}")
+        with engine.connect() as conn:
+            bench_families = list(conn.execute(
+                text("SELECT family_id FROM families WHERE district = :d"), {"d": BENCH}
+            ).scalars())  # fmt: skip
+        engine.dispose()
+        results: dict[str, list[tuple[float, float, float]]] = {}
+        auth = {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
+        for run in range(args.runs):
+
+            async def health(http: httpx.AsyncClient, _n: int) -> httpx.Response:
+                return await http.get(f"{base}/health")
+
+            async def submit(http: httpx.AsyncClient, n: int, run: int = run) -> httpx.Response:
+                headers = {**auth["school"], "Idempotency-Key": f"bench-{run}-{n}"}
+                return await http.post(
+                    f"{base}/v1/records/school-surveys", json=survey(iin, n), headers=headers
+                )
+
+            async def explain(http: httpx.AsyncClient, _n: int) -> httpx.Response:
+                family = rng.choice(bench_families)
+                return await http.get(
+                    f"{base}/v1/families/{family}/explanation",
+                    params={"month": month, "lang": "ru"}, headers=auth["auditor"],
+                )  # fmt: skip
+
+            async def read_list(http: httpx.AsyncClient, _n: int) -> httpx.Response:
+                return await http.get(
+                    f"{base}/v1/districts/{BENCH}/lists/{month}", headers=auth["council"]
+                )
+
+            for name, call, clients, total, expect in (
+                ("baseline GET /health", health, args.clients, args.requests, 200),
+                ("submissions", submit, args.clients, args.requests, 201),
+                ("explanation reads", explain, args.clients, args.requests, 200),
+                (f"list read ({len(bench_families):,} families, {len(entries)} entries)",
+                 read_list, 1, 20, 200),
+            ):  # fmt: skip
+                rate, lat = asyncio.run(drive(clients, total, call, expect=expect))
+                results.setdefault(name, []).append((rate, pct(lat, 50), pct(lat, 99)))
+        base_rate = statistics.median(r[0] for r in results["baseline GET /health"])
+        print(f"\nserver: {args.runs} runs, {args.clients} concurrent clients, "
+              f"{args.requests} requests per scenario; medians over runs")  # fmt: skip
+        print(f"{'scenario':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+        for name, runs in results.items():
+            rate = statistics.median(r[0] for r in runs)
+            p50 = statistics.median(r[1] for r in runs)
+            p99 = statistics.median(r[2] for r in runs)
+            print(f"{name:<48} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {rate / base_rate:>11.2f}x")
+        print(f"server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--families", type=int, default=100_000)
+    parser.add_argument("--district-families", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workdir", type=Path, default=None, help="Keep files here.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="patronage-bench-") as tmp:
+        home = args.workdir or Path(tmp)
+        home.mkdir(parents=True, exist_ok=True)
+        champion = setup(home, args.families, args.district_families)
+        seconds = time_generation(home, champion, args.runs)
+        median = statistics.median(seconds)
+        print(f"\nlist generation, {args.families:,} families: median {median:.1f} s "
+              f"over {len(seconds)} months (target <= 60 s)")  # fmt: skip
+        serve_runs(home, args)
+    print(f"benchmark process peak RSS: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

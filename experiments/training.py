@@ -65,6 +65,9 @@ class TrainingConfig:
     fairness: bool = True
     fairness_boot: int = 200
     drop_agency: str | None = None  # leave-one-source-out ablation
+    #: Also keep training label windows out of the held-out period (triage's buffer between
+    #: train and validation). Off, training dates run up to the first held-out date.
+    inner_buffer: bool = True
 
     def as_params(self) -> dict[str, Any]:
         """Flat parameters for tracking."""
@@ -77,6 +80,7 @@ class TrainingConfig:
             "band_cuts": list(self.band_cuts),
             "calibration": self.calibration,
             "drop_agency": self.drop_agency,
+            "inner_buffer": self.inner_buffer,
         }
         out.update({f"lgb_{k}": v for k, v in self.params.as_dict().items()})
         return out
@@ -106,6 +110,7 @@ def time_split(
     valid_months: int = 3,
     history_months: int = 6,
     max_train_months: int | None = None,
+    inner_buffer: bool = True,
 ) -> TimeSplit:
     """The as-of dates of a run trained until `until` (see the module docstring)."""
     if valid_months < 1:
@@ -114,8 +119,8 @@ def time_split(
     while months_after(last, horizon_months) > until:
         last = months_before(last, 1)
     valid = [months_before(last, k) for k in range(valid_months - 1, -1, -1)]
-    train_last = valid[0]
-    while months_after(train_last, horizon_months) > valid[0]:
+    train_last = months_before(valid[0], 1)
+    while inner_buffer and months_after(train_last, horizon_months) > valid[0]:
         train_last = months_before(train_last, 1)
     first = months_after(dt.date(data_start.year, data_start.month, 1), history_months)
     train = monthly_dates(first, train_last) if first <= train_last else []
@@ -290,6 +295,7 @@ def train(
         valid_months=config.valid_months,
         history_months=config.history_months,
         max_train_months=config.max_train_months,
+        inner_buffer=config.inner_buffer,
     )
     say(
         f"split: train {split.train_as_of[0]}..{split.train_as_of[-1]}, "

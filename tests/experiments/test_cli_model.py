@@ -57,6 +57,7 @@ def test_score_without_any_model_says_how_to_train(home: Path, population_dir: P
     assert not (home / "s.csv").exists()
 
 
+@pytest.mark.slow
 def test_train_promote_score_evaluate(trained_home: Path, population_dir: Path) -> None:
     # the run is registered; it becomes champion only through its gate or an admin promotion
     code, out, err = _run("promote", "--version", "1", "--reason", "pilot", "--by", "admin")

@@ -1,4 +1,4 @@
-"""Data contracts of the three agencies: one definition for the simulator, the service and the pipeline.
+"""Data contracts of the three agencies: one definition for simulator, service and pipeline.
 
 Each record type has
 - a pydantic model of its *content* (what an agency submits, validated field by field), and
@@ -153,9 +153,7 @@ class PoliceSignal(_Content):
         if self.kind in PROTECTION_KINDS and self.valid_until is None:
             raise ValueError(f"valid_until: expected a date for kind {self.kind.value}, got none")
         if self.kind not in PROTECTION_KINDS and self.valid_until is not None:
-            raise ValueError(
-                f"valid_until: expected none for kind {self.kind.value}, got a date"
-            )
+            raise ValueError(f"valid_until: expected none for kind {self.kind.value}, got a date")
         return self
 
 

@@ -40,6 +40,9 @@ def evaluate_model_gate(
     """
     failures: list[str] = []
     own = metrics[model]
+    missing = [b for b in baselines if b not in metrics]
+    failures += [f"The {b} baseline was not evaluated." for b in missing]
+    baselines = [b for b in baselines if b in metrics]
     for name in GATE_METRICS:
         for baseline in baselines:
             theirs = metrics[baseline].get(name)

@@ -43,12 +43,17 @@ def trained(small_population: Population) -> TrainingResult:
     "until", [dt.date(2025, 1, 1), dt.date(2025, 1, 17), dt.date(2024, 12, 31)]
 )
 @pytest.mark.parametrize("horizon", [3, 6])
-def test_no_label_window_reaches_past_until(until: dt.date, horizon: int) -> None:
-    split = time_split(dt.date(2023, 1, 1), until=until, horizon_months=horizon, valid_months=3)
+@pytest.mark.parametrize("inner", [False, True])
+def test_no_label_window_reaches_past_until(until: dt.date, horizon: int, inner: bool) -> None:
+    split = time_split(
+        dt.date(2023, 1, 1), until=until, horizon_months=horizon, valid_months=3, inner_buffer=inner
+    )
     for as_of, end in split.label_window_ends().items():
         assert end <= until, as_of
-    # training label windows end before the held-out period begins
-    assert all(months_after(d, horizon) <= split.valid_as_of[0] for d in split.train_as_of)
+    if inner:  # training label windows end before the held-out period begins
+        assert all(months_after(d, horizon) <= split.valid_as_of[0] for d in split.train_as_of)
+    else:  # training runs up to the month before the held-out period
+        assert months_after(split.train_as_of[-1], 1) == split.valid_as_of[0]
     assert len(split.valid_as_of) == 3
     assert max(split.train_as_of) < min(split.valid_as_of)
     # the held-out period is the last possible one: one month later would cross the buffer

@@ -278,6 +278,7 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
                 ("baseline GET /health", health, args.clients, args.requests, 200),
                 ("submissions", submit, args.clients, args.requests, 201),
                 ("explanation reads", explain, args.clients, args.requests, 200),
+                ("explanation reads, 1 client", explain, 1, args.requests // 4, 200),
                 (f"list read ({len(bench_families):,} families, {len(entries)} entries)",
                  read_list, 1, 20, 200),
             ):  # fmt: skip

@@ -8,6 +8,7 @@ values, in the language asked for. Days to expiry count from the snapshot's as-o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from typing import Final
@@ -32,6 +33,12 @@ from service.tables import ListSnapshot, Person, SnapshotFamily
 LANGS: Final[tuple[Lang, ...]] = ("kk", "ru", "en")
 DEFAULT_LANG: Final[Lang] = "en"
 TOP_REASONS: Final = 5
+
+
+@functools.lru_cache(maxsize=200_000)
+def _text(feature: str, value: float | None, lang: Lang) -> str:
+    """Reason texts repeat (counts, flags, days): render each (feature, value, language) once."""
+    return render(feature, value, lang=lang)
 
 
 def pick_lang(query: str | None, accept_language: str | None) -> Lang:
@@ -89,7 +96,7 @@ def _reasons(
                 feature=names[j],
                 value=value,
                 contribution=float(contributions[j]),
-                text=render(names[j], value, lang=lang),
+                text=_text(names[j], value, lang),
             )
         )
     return out
@@ -190,7 +197,7 @@ def explanation_view(
                 feature=name,
                 value=as_value(float(values[j])),
                 contribution=float(contributions[j]),
-                reason=render(name, as_value(float(values[j])), lang=lang),
+                reason=_text(name, as_value(float(values[j])), lang),
             )
             for j, name in enumerate(names)
         ],

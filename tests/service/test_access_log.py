@@ -109,3 +109,30 @@ def test_log_contains_no_names_or_tokens(service: Service) -> None:
     dumped = repr(rows)
     assert "Name F" not in dumped
     assert "eyJ" not in dumped  # no JWT
+
+
+def test_concurrent_appends_keep_one_chain(service: Service) -> None:
+    """Appends from many threads at once never fork the chain (serialised per backend)."""
+    import threading
+
+    from service import access_log
+
+    user = service.user(UserRole.auditor)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                with service.state.sessions() as session:
+                    access_log.append(session, user=user, action="test", family_id=f"F{n}-{i}")
+                    session.commit()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert verify(service) == {"ok": True, "entries": 80, "first_bad": None}

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from features.contracts import PoliceKind
+from service import schemas as service_schemas
 from service.roles import UserRole
 from service.schemas import MedicalScreeningCreate, PoliceSignalCreate, SchoolSurveyCreate
 from service.security import hash_iin
@@ -187,6 +188,9 @@ def test_openapi_examples_are_valid_bodies(service: Service) -> None:
             ref = content["application/json"]["schema"]["$ref"].split("/")[-1]
             examples = schemas[ref].get("examples")
             assert examples, f"{method} {path}: request body {ref} has no example"
+            model = getattr(service_schemas, ref)
+            for example_body in examples:
+                model.model_validate(example_body)  # raises if the example is invalid
             checked += 1
     assert checked >= 8
     for schema in (SchoolSurveyCreate, MedicalScreeningCreate, PoliceSignalCreate):

@@ -7,7 +7,9 @@ the screenshots shown in the README.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,10 @@ import pytest
 from tests.service.ui.harness import MONTH, RunningApp, running_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# Screenshots go to a temporary folder unless PATRONAGE_SCREENSHOTS names one (the README's
+# pictures are refreshed with `PATRONAGE_SCREENSHOTS=docs/screenshots pytest -m browser`), so a
+# test run never dirties the work tree.
+SCREENSHOTS = Path(os.environ.get("PATRONAGE_SCREENSHOTS") or tempfile.mkdtemp(prefix="shots-"))
 
 pytestmark = [
     pytest.mark.browser,

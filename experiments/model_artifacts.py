@@ -46,6 +46,7 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         fairness_summary=result.fairness_summary,
         source_shares=result.source_shares,
         params=result.config.as_params(),
+        inner_buffer=result.config.inner_buffer,
     )
     card_path = directory / "model_card.md"
     card_path.write_text(render_model_card(card), "utf-8")

@@ -38,6 +38,7 @@ class ModelCardInfo:
     fairness_summary: Sequence[str] = ()
     source_shares: Mapping[str, float] = field(default_factory=dict)
     params: Mapping[str, object] = field(default_factory=dict)
+    inner_buffer: bool = False
 
 
 def _fmt(value: float | None) -> str:
@@ -76,8 +77,13 @@ def render_model_card(info: ModelCardInfo) -> str:
         f"- training as-of dates: {_range(info.train_as_of)} ({info.n_train:,} family-months)",
         f"- held-out as-of dates (early stopping, calibration, metrics below): "
         f"{_range(info.valid_as_of)} ({info.n_valid:,} family-months)",
-        f"- no label window of any as-of date reaches past {info.trained_until.isoformat()}; "
-        "training label windows end before the held-out period starts",
+        f"- no label window of any as-of date reaches past {info.trained_until.isoformat()}"
+        + (
+            "; training label windows end before the held-out period starts"
+            if info.inner_buffer
+            else "; training as-of dates end before the held-out period (their label windows "
+            "may overlap it)"
+        ),
         f"- data fingerprint: `{info.data_fingerprint}`",
         "- features by source: "
         + ", ".join(f"{k} {v}" for k, v in sorted(info.features_by_source.items())),

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import resource
@@ -188,29 +189,66 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+class RawHTTP:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams.
+
+    httpx costs about as much CPU per request as the server; on two shared cores that would
+    measure the client. This one only formats bytes and reads `Content-Length` bodies.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+Request = Callable[[RawHTTP, int], Awaitable[tuple[int, bytes]]]
 
 
 async def drive(
-    clients: int, total: int, request: Request, *, expect: int
+    port: int, clients: int, total: int, request: Request, *, expect: int
 ) -> tuple[float, list[float]]:
     """`total` requests from `clients` concurrent clients; (requests/s, latencies in ms)."""
     latencies: list[float] = []
     counter = iter(range(total))
 
-    async def worker(http: httpx.AsyncClient) -> None:
+    async def worker(http: RawHTTP) -> None:
         for n in counter:
             t0 = time.perf_counter()
-            response = await request(http, n)
+            status, body = await request(http, n)
             latencies.append((time.perf_counter() - t0) * 1000)
-            if response.status_code != expect:
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            if status != expect:
+                raise RuntimeError(f"HTTP {status}: {body[:200]!r}")
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(http) for _ in range(clients)))
-        elapsed = time.perf_counter() - t0
+    connections = [RawHTTP(port) for _ in range(clients)]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(http) for http in connections))
+    elapsed = time.perf_counter() - t0
+    for http in connections:
+        await http.close()
     return total / elapsed, latencies
 
 
@@ -253,26 +291,22 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
         auth = {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
         for run in range(args.runs):
 
-            async def health(http: httpx.AsyncClient, _n: int) -> httpx.Response:
-                return await http.get(f"{base}/health")
+            async def health(http: RawHTTP, _n: int) -> tuple[int, bytes]:
+                return await http.request("GET", "/health", {})
 
-            async def submit(http: httpx.AsyncClient, n: int, run: int = run) -> httpx.Response:
+            async def submit(http: RawHTTP, n: int, run: int = run) -> tuple[int, bytes]:
                 headers = {**auth["school"], "Idempotency-Key": f"bench-{run}-{n}"}
-                return await http.post(
-                    f"{base}/v1/records/school-surveys", json=survey(iin, n), headers=headers
-                )
+                body = json.dumps(survey(iin, n)).encode()
+                return await http.request("POST", "/v1/records/school-surveys", headers, body)
 
-            async def explain(http: httpx.AsyncClient, _n: int) -> httpx.Response:
+            async def explain(http: RawHTTP, _n: int) -> tuple[int, bytes]:
                 family = rng.choice(bench_families)
-                return await http.get(
-                    f"{base}/v1/families/{family}/explanation",
-                    params={"month": month, "lang": "ru"}, headers=auth["auditor"],
-                )  # fmt: skip
+                path = f"/v1/families/{family}/explanation?month={month}&lang=ru"
+                return await http.request("GET", path, auth["auditor"])
 
-            async def read_list(http: httpx.AsyncClient, _n: int) -> httpx.Response:
-                return await http.get(
-                    f"{base}/v1/districts/{BENCH}/lists/{month}", headers=auth["council"]
-                )
+            async def read_list(http: RawHTTP, _n: int) -> tuple[int, bytes]:
+                path = f"/v1/districts/{BENCH}/lists/{month}"
+                return await http.request("GET", path, auth["council"])
 
             for name, call, clients, total, expect in (
                 ("baseline GET /health", health, args.clients, args.requests, 200),
@@ -282,7 +316,7 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
                 (f"list read ({len(bench_families):,} families, {len(entries)} entries)",
                  read_list, 1, 20, 200),
             ):  # fmt: skip
-                rate, lat = asyncio.run(drive(clients, total, call, expect=expect))
+                rate, lat = asyncio.run(drive(port, clients, total, call, expect=expect))
                 results.setdefault(name, []).append((rate, pct(lat, 50), pct(lat, 99)))
         base_rate = statistics.median(r[0] for r in results["baseline GET /health"])
         print(f"\nserver: {args.runs} runs, {args.clients} concurrent clients, "

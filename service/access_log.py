@@ -52,6 +52,20 @@ def chain_hash(previous: str, entry: AccessLogEntry) -> str:
     return hashlib.sha256((previous + canonical(entry)).encode()).hexdigest()
 
 
+def begin_read(session: Session) -> None:
+    """Start the session's transaction as a plain read (SQLite: deferred, no write lock).
+
+    Read routes read in such a transaction, end it, then `append` and commit in a short write
+    transaction of their own: the write lock is held for the log entry only, and the response
+    still leaves only after its entry is committed."""
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+def end_read(session: Session) -> None:
+    """End the read transaction begun by `begin_read` (objects loaded in it expire)."""
+    session.rollback()
+
+
 def append(
     session: Session,
     *,

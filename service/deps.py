@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db import read_connection
 from service.roles import Principal, UserRole
 from service.security import InvalidTokenError, decode_access_token
 from service.state import ServiceState
@@ -64,14 +66,23 @@ def token_from_request(request: Request) -> str | None:
 
 
 def principal_from_token(token: str | None, *, state: ServiceState, session: Session) -> Principal:
-    """Resolve a token to an active user or raise 401 (the reason never contains the token)."""
+    """Resolve a token to an active user or raise 401 (the reason never contains the token).
+
+    `session` is not used (the lookup runs on its own read connection); it stays in the
+    signature for callers such as the web pages."""
     if token is None:
         raise _unauthorized("not authenticated: send Authorization: Bearer <token>")
     try:
         claims = decode_access_token(token, key=state.secrets.token_key)
     except InvalidTokenError:
         raise _unauthorized("invalid or expired token") from None
-    user = session.get(User, claims.user_id)
+    # A short read of its own (deferred on SQLite), so the request's session has not started a
+    # transaction yet: the write lock is taken only when the handler writes.
+    query = select(
+        User.id, User.username, User.role, User.district, User.institution_id, User.active
+    ).where(User.id == claims.user_id)
+    with read_connection(state.engine) as conn:
+        user = conn.execute(query).first()
     if user is None or not user.active or user.username != claims.username:
         raise _unauthorized("invalid or expired token")
     return Principal(

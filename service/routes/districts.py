@@ -60,6 +60,7 @@ def get_list(
     The read is written to the access log.
     """
     district_scope(user, district)
+    access_log.begin_read(session)
     _known_district(session, district)
     snapshot = get_snapshot(session, district, month)
     view = list_view(
@@ -68,6 +69,7 @@ def get_list(
         lang=pick_lang(lang, accept_language),
         names=may_see_names(user, district),
     )
+    access_log.end_read(session)
     access_log.append(session, user=user, action="list.read", district=district, list_month=month)
     session.commit()
     return view
@@ -80,7 +82,9 @@ def get_alerts(district: DistrictPath, user: Council, session: SessionDep) -> Al
     signal (re-scored at once; null until the re-scoring finished or when no model exists).
     The read is written to the access log."""
     district_scope(user, district)
+    access_log.begin_read(session)
     alerts = district_alerts(session, district)
+    access_log.end_read(session)
     access_log.append(session, user=user, action="alerts.read", district=district)
     session.commit()
     return AlertsRead(district=district, alerts=alerts)

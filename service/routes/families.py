@@ -40,11 +40,14 @@ explain_router = APIRouter(
 def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> FamilyRead:
     """The family's records from all three agencies on one timeline, its open protective orders
     and every past decision. Council of the family's district only; the read is logged."""
+    access_log.begin_read(session)
     family = get_family(session, family_id)
-    district_scope(user, family.district)
-    view = family_view(session, family, names=may_see_names(user, family.district))
+    district = family.district
+    district_scope(user, district)
+    view = family_view(session, family, names=may_see_names(user, district))
+    access_log.end_read(session)
     access_log.append(
-        session, user=user, action="family.read", family_id=family_id, district=family.district
+        session, user=user, action="family.read", family_id=family_id, district=district
     )
     session.commit()
     return view
@@ -53,11 +56,14 @@ def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> 
 @council_router.get("/v1/families/{family_id}/export")
 def export(family_id: FamilyId, user: Council, session: SessionDep) -> dict[str, Any]:
     """Everything held about the family, for a subject-access request. The export is logged."""
+    access_log.begin_read(session)
     family = get_family(session, family_id)
-    district_scope(user, family.district)
+    district = family.district
+    district_scope(user, district)
     data = export_family(session, family)
+    access_log.end_read(session)
     access_log.append(
-        session, user=user, action="family.export", family_id=family_id, district=family.district
+        session, user=user, action="family.export", family_id=family_id, district=district
     )
     session.commit()
     return data
@@ -76,20 +82,22 @@ def get_explanation(
     contribution (log-odds TreeSHAP) and reason text: `base_value + sum(contribution) ==
     raw_score`. Read from the stored snapshot, so a past month reads exactly as it was shown.
     The read is logged."""
-    family = get_family(session, family_id)
-    district_scope(user, family.district)
-    month = month or latest_month(session, family.district)
+    access_log.begin_read(session)
+    district = get_family(session, family_id).district
+    district_scope(user, district)
+    month = month or latest_month(session, district)
     if month is None:
-        raise NotFoundError(f"month: district {family.district!r} has no list yet")
+        raise NotFoundError(f"month: district {district!r} has no list yet")
     view = explanation_view(
-        session, family_id, family.district, month, lang=pick_lang(lang, accept_language)
+        session, family_id, district, month, lang=pick_lang(lang, accept_language)
     )
+    access_log.end_read(session)
     access_log.append(
         session,
         user=user,
         action="family.explanation",
         family_id=family_id,
-        district=family.district,
+        district=district,
         list_month=month,
     )
     session.commit()

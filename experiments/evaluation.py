@@ -223,7 +223,11 @@ def leave_one_source_out(
     say = progress or (lambda _msg: None)
     out: dict[str, dict[str, float]] = {}
     for agency in ("none", *agencies):
-        say(f"ablation: training without {agency} records")
+        say(
+            "ablation: training on all sources"
+            if agency == "none"
+            else f"ablation: training without {agency} records"
+        )
         cfg = replace(
             config,
             fairness=False,

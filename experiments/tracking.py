@@ -215,7 +215,7 @@ def log_training_run(
         "trained_until": model.trained_until_.isoformat(),
         "data_fingerprint": data_fingerprint,
         "gate_passed": str(gate_passed).lower(),
-        "gate_failures": json.dumps(gate_failures, ensure_ascii=False)[:4900],
+        "gate_failures": _json_list(gate_failures, limit=4900),
     }
     for key, value in version_tags.items():
         client.set_model_version_tag(
@@ -234,6 +234,16 @@ def log_training_run(
     else:
         logger.info("version %d failed its gate and stays without @%s", version, CHAMPION)
     return TrackedRun(run_id=run_id, version=version, promoted=promoted)
+
+
+def _json_list(items: list[str], *, limit: int) -> str:
+    """A JSON list within `limit` characters (tag values are bounded): drops trailing items."""
+    kept = list(items)
+    text = json.dumps(kept, ensure_ascii=False)
+    while len(text) > limit and kept:
+        kept.pop()
+        text = json.dumps([*kept, f"... {len(items) - len(kept)} more in gate.json"])
+    return text
 
 
 def _param(value: Any) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import mlflow
@@ -106,6 +107,10 @@ def test_failed_gate_stays_registered_without_champion_then_admin_override(
     assert len(entries) == 2  # set and replaced, recorded in version 1's run
     mv = client.get_model_version(settings.model_name, "1")
     assert any(k.startswith("patronage.alias.champion.") for k in mv.tags)
+    assert mv.tags["patronage.gate_passed"] == "false"
+    assert json.loads(mv.tags["patronage.gate_failures"]) == [
+        "auc of the model is not above the logistic baseline's"
+    ]
 
     # the pyfunc returns probability, band and contributions
     pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}/2")
@@ -121,3 +126,10 @@ def test_failed_gate_stays_registered_without_champion_then_admin_override(
     assert by_number.feature_names_ == small_model.feature_names_
     with pytest.raises(ValueError, match="models:/NAME"):
         tracking.load_model(f"models:/{settings.model_name}/latest", settings)
+
+
+def test_long_gate_failures_stay_valid_json() -> None:
+    text = tracking._json_list([f"failure number {i} " * 20 for i in range(100)], limit=4900)
+    assert len(text) <= 4900
+    parsed = json.loads(text)
+    assert parsed[-1].endswith("more in gate.json")

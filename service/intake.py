@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from features.contracts import ALERT_KINDS, PoliceKind
+from service.access_log import begin_read, end_read
 from service.errors import ConflictError, FieldError
 from service.roles import Principal
 from service.schemas import (
@@ -109,8 +110,8 @@ def submit_record(
             idempotency_key=idempotency_key, today=today,
         )  # fmt: skip
     except IntegrityError:
-        # A concurrent request stored the same idempotency key first (PostgreSQL); answer
-        # as a retry would be answered.
+        # A concurrent request stored the same idempotency key first; answer as a retry would
+        # be answered.
         session.rollback()
         if idempotency_key is None:
             raise
@@ -153,12 +154,22 @@ def _submit(
     idempotency_key: str | None,
     today: dt.date,
 ) -> SubmitResult:
+    # Look-ups first, in a read transaction: the write lock then covers only the inserts and
+    # the commit. A concurrent request with the same key that slips in between is caught by the
+    # key's primary key (IntegrityError -> answered as a replay by the caller).
+    begin_read(session)
     if idempotency_key is not None:
         replay = _replay(session, user.id, idempotency_key, digest)
         if replay is not None:
             return replay
     iin_hash = hash_iin(body.subject_iin, key=iin_key)
-    person = session.scalar(select(Person).where(Person.iin_hash == iin_hash))
+    found = session.execute(
+        select(Person.person_id, Person.family_id, Family.district)
+        .join(Family, Family.family_id == Person.family_id)
+        .where(Person.iin_hash == iin_hash)
+    ).first()
+    end_read(session)
+    person = found
     _schema, row_type, prefix = RECORD_TYPES[record_type]
     record_id = f"{prefix}-{uuid.uuid4().hex}"
     row = row_type(
@@ -189,13 +200,10 @@ def _submit(
         and PoliceKind(body.kind) in ALERT_KINDS
         and person is not None
     ):
-        district = session.scalar(
-            select(Family.district).where(Family.family_id == person.family_id)
-        )
         alert = Alert(
             record_id=record_id,
             family_id=person.family_id,
-            district=district or "",
+            district=person.district,
             kind=str(body.kind),
             event_date=body.event_date,
         )

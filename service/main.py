@@ -7,7 +7,11 @@ answers `GET /health`.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from pydantic import BaseModel
 
@@ -22,6 +26,9 @@ from service.state import ServiceState
 from service.ui import install as install_ui
 
 logger = logging.getLogger(__name__)
+
+#: Worker threads for the synchronous handlers (override with PATRONAGE_WORKER_THREADS).
+WORKER_THREADS = 8
 
 API_DESCRIPTION = """\
 Early-warning lists for district domestic-violence prevention councils.
@@ -59,7 +66,18 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         sessions=make_sessionmaker(engine),
         models=models or TrackingModelSource(settings),
     )
-    app = FastAPI(title="patronage", version="0.1.0", description=API_DESCRIPTION)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer worker threads than Starlette's 40: request handlers hold the GIL and queue on
+        # one SQLite write lock, and dozens of threads fighting over both only add latency.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = int(os.environ.get("PATRONAGE_WORKER_THREADS", WORKER_THREADS))
+        yield
+
+    app = FastAPI(
+        title="patronage", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+    )
     app.state.patronage = state
     install_handlers(app)
 

@@ -194,6 +194,7 @@ def _submit(
                 record_id=record_id,
             )
         )
+    session.flush()  # the record first: the alert refers to it
     alert: Alert | None = None
     if (
         isinstance(body, PoliceSignalCreate)

@@ -46,8 +46,12 @@ def pack(vector: np.ndarray) -> bytes:
 
 
 def unpack(blob: bytes) -> np.ndarray:
-    """The exact float64 vector `pack` stored."""
-    return np.frombuffer(zlib.decompress(blob), dtype=np.float64)
+    """The exact float64 vector `pack` stored (or raw float64 bytes, as the first snapshots
+    of the development databases were written)."""
+    try:
+        return np.frombuffer(zlib.decompress(blob), dtype=np.float64)
+    except zlib.error:
+        return np.frombuffer(blob, dtype=np.float64)
 
 
 def month_start(month: str) -> dt.date:

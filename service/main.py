@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from experiments.settings import Settings, get_settings
@@ -107,4 +108,10 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
     ):
         app.include_router(router)
     install_ui(app)  # web pages under /ui (service/ui)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The demo prints this address: send browsers to the web pages."""
+        return RedirectResponse("/ui/")
+
     return app

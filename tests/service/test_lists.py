@@ -177,3 +177,12 @@ def test_alert_is_rescored_and_listed(listed_service: Service) -> None:
     assert [a["family_id"] for a in alerts] == [listed_service.seeded.family_of[pid]]
     assert alerts[0]["model_version"] == "7"
     assert 0.0 <= alerts[0]["probability"] <= 1.0
+
+
+def test_unpack_reads_packed_and_raw_vectors() -> None:
+    from service.lists import pack, unpack
+
+    vector = np.array([0.0, 1.5, np.nan, -2.25e-9, 3.0])
+    assert np.array_equal(unpack(pack(vector)), vector, equal_nan=True)
+    assert np.array_equal(unpack(vector.tobytes()), vector, equal_nan=True)
+    assert len(pack(np.zeros(130))) < 130 * 8 / 4

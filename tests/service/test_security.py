@@ -152,3 +152,9 @@ def test_deactivated_user_token_stops_working(sqlite_service: Service) -> None:
         user.active = False
         session.commit()
     assert sqlite_service.client.get(url, headers=headers).status_code == 401
+
+
+def test_root_sends_browsers_to_the_pages(sqlite_service: Service) -> None:
+    response = sqlite_service.client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/ui/"

@@ -107,7 +107,10 @@ def make_households(n: int, start: dt.date, rng: np.random.Generator) -> Househo
     n_children = np.where(single_parent, np.maximum(n_children, 1), n_children)
 
     # Hidden traits correlate mildly with circumstances, as in life; none is recorded.
-    alcohol = rng.random(n) < 0.10 + 0.05 * (income == 0) + 0.04 * ~kazakh_like
+    # Only income moves them (the brief documents income -> stress). No public figure supports
+    # an ethnic difference in risk, so ethnicity reaches risk only through region (reporting
+    # norms) and income, never directly: the audit must not find a difference we planted.
+    alcohol = rng.random(n) < 0.10 + 0.05 * (income == 0)
     stress = rng.random(n) < np.array([0.35, 0.15, 0.06])[income] + 0.05 * disability
     prior_violence = rng.random(n) < 0.12 + 0.05 * alcohol
     propensity = rng.standard_normal(n)

@@ -186,3 +186,20 @@ def test_realised_stats_and_plot(small_population: Population, tmp_path: Path) -
     png = tmp_path / "plot.png"
     plot_population(small_population, png, families=2)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hidden_traits_do_not_depend_on_ethnicity_given_income() -> None:
+    # No public figure supports an ethnic difference in risk: within an income group, the
+    # hidden traits of every ethnic group must be drawn alike (the audit must not find a
+    # difference the simulator planted).
+    h = make_households(60_000, dt.date(2023, 1, 1), np.random.default_rng(11))
+    kazakh = h.ethnicity == 0
+    for trait in (h.alcohol, h.stress, h.prior_violence):
+        for income in range(3):
+            a, b = trait[kazakh & (h.income == income)], trait[~kazakh & (h.income == income)]
+            pooled = np.concatenate([a, b]).mean()
+            se = np.sqrt(pooled * (1 - pooled) * (1 / len(a) + 1 / len(b)))
+            assert abs(a.mean() - b.mean()) < 4 * se
+    # income still moves risk (documented: income -> stress, low income -> alcohol)
+    assert h.stress[h.income == 0].mean() > 2 * h.stress[h.income == 2].mean()
+    assert h.alcohol[h.income == 0].mean() > h.alcohol[h.income == 2].mean() + 0.03

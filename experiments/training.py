@@ -10,6 +10,9 @@ Time rules (triage's buffer rule):
   their label windows end by the first held-out date, so no training label overlaps the
   held-out period (costs `horizon` months of the most recent training data).
 Never a random split of rows.
+
+The fairness audit uses the last held-out as-of month only (one row per family, one list per
+district, as a council sees it); the run's metrics use the whole held-out period.
 """
 
 from __future__ import annotations
@@ -371,7 +374,10 @@ def train(
     fairness_passed: bool | None = None
     fairness_failures: list[str] = []
     if config.fairness:
-        say("fairness audit at the council's capacity (top 5% per district list)")
+        say(
+            "fairness audit at the council's capacity (top 5% per district list), "
+            f"one row per family: the last held-out month {split.valid_as_of[-1]}"
+        )
         t2 = time.perf_counter()
         fairness_report, verdict, fairness_flat = _fairness(model, valid_rows, scored, config)
         fairness_passed, fairness_failures = verdict.passed, list(verdict.failures)
@@ -408,13 +414,27 @@ def train(
     )
 
 
+def audit_rows(valid_rows: pl.DataFrame) -> pl.Series:
+    """Mask of the rows the fairness audit uses: the last held-out as-of month only.
+
+    The held-out period has one row per family and month; pooling its months would count each
+    family several times, and the audit's bootstrap and tests, which treat rows as independent,
+    would give intervals and p-values that are too narrow. One monthly list per district is
+    also exactly what a council sees.
+    """
+    return valid_rows["as_of"] == valid_rows["as_of"].max()
+
+
 def _fairness(
     model: RiskModel, valid_rows: pl.DataFrame, scored: RankerScores, config: TrainingConfig
 ) -> tuple[Any, Any, dict[str, float]]:
     import fairness
 
-    frame = scored.rows.with_columns(probability=scored.probability["model"])
-    contributions = source_contributions(model.explain(valid_rows.drop("as_of")), feature_sources())
+    # scored.rows is aligned with valid_rows (left joins that keep order)
+    keep = audit_rows(valid_rows)
+    frame = scored.rows.with_columns(probability=scored.probability["model"]).filter(keep)
+    explained = model.explain(valid_rows.filter(keep).drop("as_of"))
+    contributions = source_contributions(explained, feature_sources())
     report = fairness.audit(
         frame,
         score_col="probability",

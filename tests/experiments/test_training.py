@@ -122,6 +122,13 @@ def test_fairness_hook_runs_and_feeds_the_gate(small_population: Population) -> 
     assert result.fairness_metrics
     assert not any("No fairness verdict" in f for f in result.gate.failures)
     assert result.fairness_summary[0] in {"gate passed", "gate failed"}
+    # one row per family: the audit uses the last held-out month only, so rows are not
+    # repeated across monthly lists (repeated rows would make the intervals too narrow)
+    last = result.scored.rows.filter(pl.col("as_of") == result.split.valid_as_of[-1])
+    settings = result.fairness_report.settings
+    assert settings.n_rows == last.height == last["family_id"].n_unique()
+    assert settings.n_rows < result.scored.rows.height
+    assert settings.n_labelled == int(last["label"].sum())
 
 
 def test_dropping_an_agency_empties_its_features(small_population: Population) -> None:

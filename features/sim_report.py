@@ -67,6 +67,44 @@ def labelled_truth(pop: Population, *, step: int = 6, horizon: int = 6) -> pl.Da
     return pl.concat(frames)
 
 
+def true_need(truth: pl.DataFrame, rows: pl.DataFrame, *, horizon_months: int = 6) -> pl.Series:
+    """`true_need` per row of `rows` (`as_of`, `family_id`): 1 when the family had at least one
+    *true* incident, recorded or not, in the `horizon_months` months from `as_of`.
+
+    The simulator-only counterpart of the label (a *recorded* serious incident): an audit
+    against it can see what no audit on recorded outcomes can, such as a group whose violence
+    the agencies record less. Raises `ValueError` when `truth` does not cover a window.
+    """
+    last: dt.date | None = truth["month"].max()  # type: ignore[assignment]
+    out = []
+    for as_of in rows["as_of"].unique().sort():
+        end = as_of
+        for _ in range(horizon_months - 1):
+            end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        if last is None or end > last:
+            raise ValueError(
+                f"truth: expected months up to {end} for as_of {as_of} with a "
+                f"{horizon_months}-month horizon, got months up to {last}"
+            )
+        window = truth.filter((pl.col("month") >= as_of) & (pl.col("month") <= end))
+        hit = window.group_by("family_id").agg(
+            (pl.col("true_incidents").sum() > 0).cast(pl.Int8).alias("true_need")
+        )
+        out.append(hit.with_columns(as_of=pl.lit(as_of, dtype=pl.Date)))
+    need = (
+        pl.concat(out)
+        if out
+        else pl.DataFrame(schema={"family_id": pl.String, "true_need": pl.Int8, "as_of": pl.Date})
+    )
+    joined = rows.select("as_of", "family_id").join(
+        need, on=["as_of", "family_id"], how="left", maintain_order="left"
+    )
+    missing = joined["true_need"].null_count()
+    if missing:
+        raise ValueError(f"truth: expected every (as_of, family_id) of rows, {missing} missing")
+    return joined["true_need"]
+
+
 def realised_stats(pop: Population) -> SimulationStats:
     """Compute the headline figures (a few seconds for 100,000 families)."""
     ev, truth, cfg = pop.events, pop.truth, pop.config

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.sim_dynamics import N_STATES, family_chains, p_recorded_within, simulate_paths
 from features.sim_population import make_households
-from features.sim_report import plot_population, realised_stats
+from features.sim_report import labelled_truth, plot_population, realised_stats, true_need
 from features.simulate import Population, SimulationConfig, simulate
 
 
@@ -203,3 +203,29 @@ def test_hidden_traits_do_not_depend_on_ethnicity_given_income() -> None:
     # income still moves risk (documented: income -> stress, low income -> alcohol)
     assert h.stress[h.income == 0].mean() > 2 * h.stress[h.income == 2].mean()
     assert h.alcohol[h.income == 0].mean() > h.alcohol[h.income == 2].mean() + 0.03
+
+
+def test_true_need_counts_every_true_incident_in_the_window(small_population: Population) -> None:
+    truth = small_population.truth
+    as_of = [dt.date(2024, 1, 1), dt.date(2024, 7, 1)]
+    rows = truth.filter(pl.col("month").is_in(as_of)).select(
+        pl.col("month").alias("as_of"), "family_id"
+    )
+    need = rows.with_columns(need=true_need(truth, rows)).to_dicts()
+    rng = np.random.default_rng(3)
+    for i in rng.choice(len(need), 200, replace=False):
+        row = need[int(i)]
+        end = dt.date(row["as_of"].year, row["as_of"].month + 5, 1)  # Jan->Jun, Jul->Dec
+        incidents = truth.filter(
+            (pl.col("family_id") == row["family_id"])
+            & pl.col("month").is_between(row["as_of"], end)
+        )["true_incidents"].sum()
+        assert row["need"] == int(incidents > 0)
+    # a recorded serious incident is a true incident, so the label implies the true need
+    labelled = labelled_truth(small_population).filter(pl.col("y") == 1)
+    rows = labelled.select(pl.col("month").alias("as_of"), "family_id")
+    assert rows.height > 0
+    assert true_need(truth, rows).min() == 1
+    late = rows.with_columns(as_of=pl.lit(dt.date(2025, 10, 1)))
+    with pytest.raises(ValueError, match="truth: expected months up to 2026-03-01"):
+        true_need(truth, late)

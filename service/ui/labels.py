@@ -75,6 +75,53 @@ SORTS: Final[dict[str, str]] = {
     "expiry": N_("Order expiry"),
 }
 VIOLATION: Final = N_("Violation of a protective order")
+#: Access-log action codes (`service.access_log.append(action=...)` in the API routes).
+ACTIONS: Final[dict[str, str]] = {
+    "list.read": N_("Read a monthly list"),
+    "alerts.read": N_("Read the alerts"),
+    "family.read": N_("Read a family's record"),
+    "family.export": N_("Exported a family's data"),
+    "family.explanation": N_("Read an explanation"),
+    "family.decision": N_("Recorded a decision"),
+    "family.correction": N_("Corrected a record"),
+}
+#: Fairness metrics (`fairness.metrics.METRICS`), as an auditor reads them.
+METRICS: Final[dict[str, str]] = {
+    "tpr": N_("Recall (true positive rate)"),
+    "fpr": N_("False positive rate"),
+    "fnr": N_("False negative rate"),
+    "tnr": N_("True negative rate"),
+    "precision": N_("Precision"),
+    "fdr": N_("False discovery rate"),
+    "for": N_("False omission rate"),
+    "npv": N_("Negative predictive value"),
+    "pprev": N_("Selection rate"),
+    "ppr": N_("Share of the list"),
+    "prevalence": N_("Prevalence (labelled share)"),
+}
+#: Protected attributes (`features.contracts.PROTECTED_ATTRIBUTES`): audited, never features.
+ATTRIBUTES: Final[dict[str, str]] = {
+    "ethnicity": N_("ethnicity"),
+    "language": N_("language"),
+    "income_group": N_("income group"),
+    "disability_in_household": N_("disability in the household"),
+    "single_parent": N_("single parent"),
+    "urban": N_("urban"),
+}
+#: How a disparity outside the band stands with the promotion gate (`fairness_view.Standing`).
+STANDINGS: Final[dict[str, str]] = {
+    "counted": N_("Counted by the gate"),
+    "chance": N_("Within chance: not counted"),
+    "too_few": N_("Too few cases to judge: not counted"),
+    "not_gate": N_("Not a gate metric: for reading only"),
+}
+#: Kinds of plot in a fairness report directory (`<kind>_<attribute>.png`).
+PLOT_KINDS: Final[dict[str, str]] = {
+    "rates": N_("Error rates by group"),
+    "disparities": N_("Ratios to the reference group"),
+    "calibration": N_("Calibration by group"),
+    "explanations": N_("What the explanations rest on, by group"),
+}
 
 _SCHOOL_FLAGS: Final[dict[str, str]] = {
     "afraid_of_adult": N_("afraid of an adult at home"),

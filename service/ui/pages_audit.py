@@ -3,9 +3,9 @@ and the access log with its verify button. All through the API's own route funct
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote, urlparse
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -20,6 +20,7 @@ from service.routes.families import get_explanation
 from service.tables import AccessLogEntry, Family, ListSnapshot
 from service.ui import i18n, labels
 from service.ui.auth import ROLE_LABELS, AuditorUser, ModelReader
+from service.ui.fairness_view import DisparityRow, outside_band, read_gate, read_report
 from service.ui.pages_council import waterfall_labels
 from service.ui.rendering import render, request_lang
 from service.ui.routing import UIRoute
@@ -31,16 +32,18 @@ PAGE = 100
 
 
 def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
+    """The versions of `service.models.describe_registry` (keys `version`, `aliases`,
+    `trained_until`, `gate.passed`, `gate.failures`, `model_card_uri`, `fairness_report_dir`)."""
     out = []
     for item in described.get("versions", []):
         gate = item.get("gate") or {}
         out.append(
             {
-                "version": str(item.get("version", "")),
+                "version": str(item["version"]),
                 "aliases": list(item.get("aliases", [])),
                 "trained_until": item.get("trained_until", ""),
-                "gate_passed": gate.get("passed", item.get("gate_passed")),
-                "gate_failures": list(gate.get("failures", item.get("gate_failures", [])) or []),
+                "gate_passed": gate.get("passed"),
+                "gate_failures": list(gate.get("failures") or []),
                 "raw": item,
             }
         )
@@ -51,13 +54,16 @@ def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
 def models_page(request: Request, user: ModelReader, state: StateDep) -> Response:
     """Registered versions with gate verdicts, and who moved which alias when and why."""
     described = get_models(state)
+    # `experiments.tracking.AliasEvent` fields
     history = [
         {
-            "at": move.get("at", move.get("when", "")),
-            "alias": move.get("alias", ""),
-            "version": move.get("version", ""),
-            "by": move.get("by", ""),
-            "reason": move.get("reason", ""),
+            "at": move["at"],
+            "alias": move["alias"],
+            "version": move["version"],
+            "action": move.get("action", ""),
+            "by": move["by"],
+            "reason": move["reason"],
+            "override": bool(move.get("override")),
         }
         for move in described.get("alias_history", [])
     ]
@@ -66,69 +72,164 @@ def models_page(request: Request, user: ModelReader, state: StateDep) -> Respons
     )
 
 
-def _local(path: object) -> Path | None:
-    if not isinstance(path, str) or not path:
+def _local(uri: object) -> Path | None:
+    """A local path of an artifact URI (`file:///...` or a plain path) that exists, else None
+    (remote artifact stores are not read by the pages)."""
+    if not isinstance(uri, str) or not uri:
         return None
-    candidate = Path(path.removeprefix("file://"))
+    if uri.startswith("file://"):
+        candidate = Path(unquote(urlparse(uri).path))
+    elif "://" in uri or uri.startswith("mlflow-artifacts:"):
+        return None
+    else:
+        candidate = Path(uri)
     return candidate if candidate.exists() else None
 
 
 @router.get("/audit/models/{version}", response_class=HTMLResponse)
 def model_card_page(request: Request, version: str, user: ModelReader, state: StateDep) -> Response:
-    """The model card of one version."""
+    """The model card of one version (`model_card.md` of its run)."""
     found = [v for v in _versions(get_models(state)) if v["version"] == version]
     if not found:
         raise NotFoundError(f"version: no registered version {version!r}")
-    raw = found[0]["raw"]
-    card = raw.get("model_card")
-    path = _local(raw.get("model_card_path") or raw.get("model_card_uri"))
-    if not card and path is not None:
-        card = path.read_text(encoding="utf-8")
+    path = _local(found[0]["raw"].get("model_card_uri"))
+    card = path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
     return render(request, "audit/model.html.j2", {"version": version, "card": card})
 
 
-def _fairness_dir(described: dict[str, Any]) -> tuple[str | None, Path | None]:
+def _champion(described: dict[str, Any]) -> tuple[dict[str, Any] | None, Path | None]:
+    """The champion's version entry and its local fairness directory (None when absent)."""
     champion = described.get("champion")
+    if champion is None:
+        return None, None
     for item in _versions(described):
-        if champion is None or item["version"] == str(champion):
-            raw = item["raw"]
-            path = _local(raw.get("fairness_report_dir") or raw.get("fairness_report"))
-            if path is not None:
-                return item["version"], path if path.is_dir() else path.parent
-            return item["version"], None
+        if item["version"] == str(champion):
+            path = _local(item["raw"].get("fairness_report_dir"))
+            return item, path if path is not None and path.is_dir() else None
     return None, None
+
+
+def _disparity_rows(catalog: i18n.Catalog, rows: list[DisparityRow]) -> list[dict[str, Any]]:
+    _ = catalog.gettext
+    out = []
+    for row in rows:
+        values = {
+            "metric": labels.label(catalog, labels.METRICS, row.metric),
+            "attribute": labels.label(catalog, labels.ATTRIBUTES, row.attribute),
+            "group": row.group,
+            "reference": row.reference,
+            "value": _percent(row.value),
+            "reference_value": _percent(row.reference_value),
+        }
+        if row.ratio is None:
+            sentence = (
+                _(
+                    "%(metric)s, %(attribute)s = %(group)s: %(value)s, while the reference group "
+                    "%(reference)s has 0; no ratio exists."
+                )
+                % values
+            )
+        elif row.ratio_low is None or row.ratio_high is None:
+            sentence = _(
+                "%(metric)s, %(attribute)s = %(group)s: %(value)s against %(reference_value)s "
+                "in the reference group %(reference)s, %(ratio)s times (no interval)."
+            ) % {**values, "ratio": f"{row.ratio:.2f}"}
+        else:
+            sentence = _(
+                "%(metric)s, %(attribute)s = %(group)s: %(value)s against %(reference_value)s "
+                "in the reference group %(reference)s, %(ratio)s times (95%% interval %(low)s "
+                "to %(high)s)."
+            ) % {
+                **values,
+                "ratio": f"{row.ratio:.2f}",
+                "low": f"{row.ratio_low:.2f}",
+                "high": f"{row.ratio_high:.2f}",
+            }
+        out.append(
+            {
+                "sentence": sentence,
+                "primary": row.primary,
+                "standing": row.standing,
+                "standing_label": _(labels.STANDINGS[row.standing]),
+                "adjusted_p": row.adjusted_p,
+            }
+        )
+    return out
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _plot_caption(catalog: i18n.Catalog, stem: str) -> str:
+    kind, _, attribute = stem.partition("_")
+    if kind not in labels.PLOT_KINDS:
+        return stem
+    return f"{catalog.gettext(labels.PLOT_KINDS[kind])}: " + labels.label(
+        catalog, labels.ATTRIBUTES, attribute
+    )
 
 
 @router.get("/audit/fairness", response_class=HTMLResponse)
 def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Response:
-    """The champion's fairness report: flagged disparities, group metrics and plots."""
-    version, directory = _fairness_dir(get_models(state))
+    """The champion's gate verdict (`gate.json` of its run), the disparities outside the band
+    marked as the gate counts them, group metrics and plots (`report.json` and PNGs)."""
+    catalog = i18n.catalog(request_lang(request))
+    champion, directory = _champion(get_models(state))
+    version = champion["version"] if champion is not None else None
     report = None
     plots: list[dict[str, str]] = []
-    if directory is not None and (directory / "report.json").exists():
-        data = json.loads((directory / "report.json").read_text(encoding="utf-8"))
-        groups = [{**g, "for_": g.get("for")} for g in data.get("groups", [])]
-        flagged = [
-            f"{d.get('attribute')}={d.get('group')}: {d.get('metric')} {d.get('ratio')}"
-            for d in data.get("disparities", [])
-            if d.get("flagged")
-        ]
-        report = {"groups": groups, "flagged": flagged}
+    gate: dict[str, Any] | None = None
+    if champion is not None:
+        gate_file = read_gate(directory.parent) if directory is not None else None
+        if gate_file is not None:
+            gate = {"passed": gate_file.passed, "failures": list(gate_file.failures)}
+        elif champion["gate_passed"] is not None:  # the version's tags (failures may be cut)
+            gate = {"passed": champion["gate_passed"], "failures": champion["gate_failures"]}
+    data = read_report(directory) if directory is not None else None
+    if directory is not None and data is not None:
+        groups = [
+            {**g, "for_": g.get("for"), "attribute_label": labels.label(
+                catalog, labels.ATTRIBUTES, g["attribute"])}
+            for g in data.get("groups", [])
+        ]  # fmt: skip
+        report = {
+            "groups": groups,
+            "disparities": _disparity_rows(catalog, outside_band(data)),
+            "band": (data.get("settings") or {}).get("band") or [0.8, 1.25],
+        }
         plots = [
-            {"name": png.stem, "url": f"/ui/audit/fairness/plots/{png.name}"}
+            {"caption": _plot_caption(catalog, png.stem),
+             "url": f"/ui/audit/fairness/plots/{png.name}"}
             for png in sorted(directory.glob("*.png"))
-        ]
+        ]  # fmt: skip
+    html_url = (
+        "/ui/audit/fairness/report.html"
+        if directory is not None and (directory / "report.html").is_file()
+        else None
+    )
     return render(
         request,
         "audit/fairness.html.j2",
-        {"version": version, "report": report, "plots": plots, "html_url": None},
-    )
+        {"version": version, "gate": gate, "report": report, "plots": plots,
+         "html_url": html_url},
+    )  # fmt: skip
+
+
+@router.get("/audit/fairness/report.html")
+def fairness_html(user: AuditorUser, state: StateDep) -> Response:
+    """The champion's full fairness report as the audit wrote it (English)."""
+    _, directory = _champion(get_models(state))
+    path = directory / "report.html" if directory is not None else None
+    if path is None or not path.is_file():
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
+    return FileResponse(path, media_type="text/html")
 
 
 @router.get("/audit/fairness/plots/{name}")
 def fairness_plot(name: str, user: AuditorUser, state: StateDep) -> Response:
     """One plot of the champion's fairness report (PNG files of the report directory only)."""
-    _, directory = _fairness_dir(get_models(state))
+    _, directory = _champion(get_models(state))
     if directory is None or "/" in name or not name.endswith(".png"):
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
     path = directory / name
@@ -223,7 +324,11 @@ def access_log_page(
     after = max(0, upper - 1 - PAGE)
     page = get_access_log(session, after=after, limit=upper - 1 - after or 1)
     entries = [
-        {**e.model_dump(), "role_label": ROLE_LABELS.get(e.role, e.role)}
+        {
+            **e.model_dump(),
+            "role_label": ROLE_LABELS.get(e.role, e.role),
+            "action_label": labels.ACTIONS.get(e.action, e.action),
+        }
         for e in reversed(page.entries)
         if e.id < upper
     ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.errors import FieldError
+from service.errors import ConflictError, FieldError, NotFoundError
 from service.intake import RECORD_TYPES
 from service.roles import UserRole
 from service.schemas import RelinkRead, UnlinkedPage, UnlinkedRead, UserCreate, UserRead
@@ -49,6 +51,35 @@ def create_user(session: Session, body: UserCreate) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+def _account(session: Session, user_id: int) -> User:
+    account = session.get(User, user_id)
+    if account is None:
+        raise NotFoundError(f"user_id: no user {user_id}")
+    return account
+
+
+def disable_user(session: Session, user_id: int, *, by: int | None = None) -> User:
+    """Mark a user inactive (flushes; the caller commits). Their tokens stop working at once:
+    the current-user check reads `active`. `by` is the acting admin, who may not disable
+    themselves (that would lock out the last admin)."""
+    if by is not None and by == user_id:
+        raise ConflictError("user_id: an administrator cannot disable their own account")
+    account = _account(session, user_id)
+    account.active = False
+    session.flush()
+    return account
+
+
+def reset_password(session: Session, user_id: int) -> tuple[User, str]:
+    """Give a user a new random one-time password (flushes; the caller commits). Returns the
+    user and the password, which is stored only as an argon2 hash: show it once."""
+    account = _account(session, user_id)
+    password = secrets.token_urlsafe(12)
+    account.password_hash = hash_password(password)
+    session.flush()
+    return account, password
 
 
 def set_capacity(session: Session, district: str, capacity: float) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service import admin as admin_ops
-from service.deps import SessionDep, StateDep, require_role
+from service.deps import CurrentUser, SessionDep, StateDep, require_role
 from service.errors import ConflictError, ServiceError
 from service.lists import generate_lists
 from service.roles import UserRole
@@ -68,6 +69,31 @@ def create_user(body: UserCreate, session: SessionDep) -> UserRead:
         session.rollback()
         raise ConflictError(f"username: {body.username!r} is taken") from None
     return admin_ops.user_read(user)
+
+
+class PasswordReset(BaseModel):
+    """A new one-time password: shown in this answer only, stored as an argon2 hash."""
+
+    user: UserRead
+    one_time_password: str
+
+
+@router.post("/v1/admin/users/{user_id}/disable", response_model=UserRead)
+def disable_user(
+    user_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: SessionDep
+) -> UserRead:
+    """Disable a user: their tokens stop working at once. An admin cannot disable themselves."""
+    account = admin_ops.disable_user(session, user_id, by=user.id)
+    session.commit()
+    return admin_ops.user_read(account)
+
+
+@router.post("/v1/admin/users/{user_id}/reset-password", response_model=PasswordReset)
+def reset_password(user_id: Annotated[int, Path(ge=1)], session: SessionDep) -> PasswordReset:
+    """Give a user a new random one-time password, returned once."""
+    account, password = admin_ops.reset_password(session, user_id)
+    session.commit()
+    return PasswordReset(user=admin_ops.user_read(account), one_time_password=password)
 
 
 @router.put("/v1/admin/districts/{district}/capacity", response_model=CapacityRead)

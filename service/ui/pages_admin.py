@@ -10,12 +10,16 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from service.deps import SessionDep, StateDep
-from service.errors import ServiceError
+from service.errors import ConflictError, ServiceError
 from service.roles import UserRole
-from service.routes.admin import create_lists, create_user, list_users
+from service.routes.admin import (
+    create_lists,
+    create_user,
+    disable_user,
+    list_users,
+    reset_password,
+)
 from service.schemas import ListsCreate, UserCreate
-from service.security import hash_password
-from service.tables import User
 from service.ui import i18n
 from service.ui.auth import ROLE_LABELS, AdminUser, check_csrf
 from service.ui.rendering import render, request_lang
@@ -88,15 +92,6 @@ def users_create(
     )
 
 
-def _account(session: SessionDep, user_id: int) -> User:
-    account = session.get(User, user_id)
-    if account is None:
-        from service.errors import NotFoundError
-
-        raise NotFoundError(f"user_id: no user {user_id}")
-    return account
-
-
 @router.post("/admin/users/{user_id}/disable", response_class=HTMLResponse)
 def users_disable(
     request: Request,
@@ -106,13 +101,15 @@ def users_disable(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Disable a user: their tokens stop working at once (the current-user check reads
-    `active`)."""
+    """Disable a user through the API's route (`service.admin.disable_user`): their tokens
+    stop working at once."""
     check_csrf(request, state, csrf_token)
-    account = _account(session, user_id)
-    account.active = False
-    session.commit()
     _ = i18n.catalog(request_lang(request)).gettext
+    try:
+        account = disable_user(user_id, user, session)
+    except ConflictError:
+        session.rollback()
+        return _users_page(request, session, error=_("You cannot disable your own account."))
     return _users_page(
         request, session, notice=_("User %(name)s disabled.") % {"name": account.username}
     )
@@ -127,18 +124,16 @@ def users_reset(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Give a user a new one-time password (shown once, stored only as an argon2 hash)."""
+    """Give a user a new one-time password through the API's route (shown once, stored only
+    as an argon2 hash)."""
     check_csrf(request, state, csrf_token)
-    account = _account(session, user_id)
-    password = secrets.token_urlsafe(12)
-    account.password_hash = hash_password(password)
-    session.commit()
+    reset = reset_password(user_id, session)
     _ = i18n.catalog(request_lang(request)).gettext
     return _users_page(
         request,
         session,
         notice=_("New one-time password of %(name)s: %(password)s")
-        % {"name": account.username, "password": password},
+        % {"name": reset.user.username, "password": reset.one_time_password},
     )
 
 

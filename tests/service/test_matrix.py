@@ -19,6 +19,7 @@ from tests.service.factory import DISTRICTS
 R = UserRole
 ALL_ROLES = tuple(R)
 OWN, OTHER = DISTRICTS  # the target family and district are in OWN
+NO_USER = 999_999
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/models", (R.auditor, R.admin), False),
     Endpoint("GET", "/v1/admin/users", (R.admin,), False),
     Endpoint("POST", "/v1/admin/users", (R.admin,), False, "user", 201),
+    # No such user: the matrix checks who reaches the route without disabling anyone
+    # (behaviour: tests/service/ui/test_audit_pages.py).
+    Endpoint("POST", "/v1/admin/users/{user_id}/disable", (R.admin,), False, {}, 404),
+    Endpoint("POST", "/v1/admin/users/{user_id}/reset-password", (R.admin,), False, {}, 404),
     Endpoint("GET", "/v1/admin/unlinked", (R.admin,), False),
     Endpoint("POST", "/v1/admin/unlinked/relink", (R.admin,), False, {}, 200),
     Endpoint(
@@ -103,7 +108,7 @@ def _body(service: Service, endpoint: Endpoint, family: str) -> Any:
 
 
 def _call(service: Service, endpoint: Endpoint, headers: dict[str, str], family: str) -> Any:
-    path = endpoint.path.format(district=OWN, family=family, month="2025-06")
+    path = endpoint.path.format(district=OWN, family=family, month="2025-06", user_id=NO_USER)
     return service.client.request(
         endpoint.method, path, json=_body(service, endpoint, family), headers=headers
     )

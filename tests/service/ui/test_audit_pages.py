@@ -1,0 +1,216 @@
+"""Auditor and admin pages on real producer output: a run logged by `experiments.tracking`
+(model card, `gate.json`, the fairness report `fairness.write_report` writes), described by
+`service.models.describe_registry`, and users changed through `service.admin`."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from experiments import tracking
+from experiments.settings import Settings
+from fairness import TopPct, audit, evaluate_gate, write_report
+from service.deps import TOKEN_COOKIE
+from service.main import create_app
+from service.models import Champion, TrackingModelSource
+from service.security import verify_password
+from service.tables import User
+from service.ui.auth import csrf_token_for
+from tests.fairness.synthetic import scores_frame
+from tests.service.conftest import IIN_KEY, TOKEN_KEY
+from tests.service.factory import PASSWORD, seed_registry
+
+
+@dataclass
+class Registered:
+    client: TestClient
+    app: object
+    failures: list[str]
+    card: str
+
+
+@pytest.fixture(scope="module")
+def registered(
+    tmp_path_factory: pytest.TempPathFactory, champion: Champion
+) -> Iterator[Registered]:
+    """The app on a fresh home whose MLflow registry holds one version that failed its
+    fairness gate (injected bias) and was made champion by hand, as the demo does."""
+    home = tmp_path_factory.mktemp("audit-home")
+    settings = Settings(
+        home=home, database_url=f"sqlite:///{home / 'p.db'}", token_key=TOKEN_KEY,
+        iin_hash_key=IIN_KEY, mlflow_tracking_uri=None,
+    )  # fmt: skip
+    report = audit(
+        scores_frame(4000, seed=1, shift=0.5),
+        score_col="score", label_col="label", group_cols=["group", "urban"],
+        flag=TopPct(10), within="district", n_boot=200, seed=1,
+    )  # fmt: skip
+    verdict = evaluate_gate(report)
+    assert not verdict.passed
+    artifacts = home / "run"
+    write_report(report, artifacts / "fairness", verdict=verdict)
+    card = "# Model card of the audit page test\n\nRecorded incidents, not all incidents.\n"
+    (artifacts / "model_card.md").write_text(card, "utf-8")
+    failures = [f"Fairness: {f}" for f in verdict.failures]
+    tracking.log_training_run(
+        champion.model, params={"seed": 0}, metrics={"model": {"auc": 0.7}},
+        data_fingerprint="test", gate_passed=False, gate_failures=failures,
+        artifact_dir=artifacts, settings=settings,
+    )  # fmt: skip
+    tracking.promote(1, reason="test of the audit pages", by="test", settings=settings)
+    app = create_app(settings, models=TrackingModelSource(settings))
+    state = app.state.patronage
+    with state.sessions() as session:
+        seed_registry(session, iin_key=state.secrets.iin_hash_key)
+    with TestClient(app) as client:
+        token = client.post("/v1/token", data={"username": "admin.all", "password": PASSWORD})
+        created = client.post(
+            "/v1/lists",
+            json={"month": "2025-06"},
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        )
+        assert created.status_code == 201, created.text
+        yield Registered(client=client, app=app, failures=failures, card=card)
+    state.engine.dispose()
+
+
+def _sign_in(client: TestClient, username: str) -> None:
+    client.cookies.clear()
+    response = client.post(
+        "/ui/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
+
+
+def test_models_page_shows_the_registrys_gate_verdict_and_alias_history(
+    registered: Registered,
+) -> None:
+    _sign_in(registered.client, "auditor.all")
+    text = _text(registered.client.get("/ui/audit/models?lang=en").text)
+    assert "Failed" in text
+    for failure in registered.failures:
+        assert failure in text
+    assert "test of the audit pages" in text
+    assert "Override of a failed gate" in text
+    card = registered.client.get("/ui/audit/models/1?lang=en").text
+    assert "Model card of the audit page test" in card
+
+
+def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Registered) -> None:
+    _sign_in(registered.client, "auditor.all")
+    response = registered.client.get("/ui/audit/fairness?lang=en")
+    assert response.status_code == 200
+    text = _text(response.text)
+    assert "No group is outside" not in text
+    for failure in registered.failures:
+        assert failure in text  # the verdict from the run's gate.json, word for word
+    rows = re.findall(r'<tr class="standing-(\w+)">(.*?)</tr>', response.text, flags=re.S)
+    assert rows
+    assert rows[0][0] == "counted"
+    first = _text(rows[0][1])
+    assert "False negative rate" in first or "False omission rate" in first
+    assert "reference group a" in first
+    assert "95% interval" in first
+    assert "Counted by the gate" in first
+    assert sum(kind == "counted" for kind, _ in rows) == sum(
+        "differs" in f and "Calibration" not in f for f in registered.failures
+    )
+    assert {"chance", "not_gate"} <= {kind for kind, _ in rows}
+    plots = re.findall(r'src="(/ui/audit/fairness/plots/[^"]+\.png)"', response.text)
+    assert plots
+    assert registered.client.get(plots[0]).headers["content-type"] == "image/png"
+    assert "<html" in registered.client.get("/ui/audit/fairness/report.html").text.lower()
+
+
+def test_fairness_page_is_translated(registered: Registered) -> None:
+    _sign_in(registered.client, "auditor.all")
+    for lang, counted, metric in (
+        ("ru", "Учтено контролем", "Доля ложноотрицательных"),
+        ("kk", "Тексеру ескерді", "Жалған теріс нәтижелер үлесі"),
+    ):
+        text = _text(registered.client.get(f"/ui/audit/fairness?lang={lang}").text)
+        assert counted in text
+        assert metric in text
+        assert "95% " in text  # the escaped percent sign survives formatting
+
+
+def test_access_log_actions_are_translated(registered: Registered) -> None:
+    _sign_in(registered.client, "council.almaly")
+    assert registered.client.get("/ui/districts/Almaly/lists/2025-06").status_code == 200
+    _sign_in(registered.client, "auditor.all")
+    html = registered.client.get("/ui/audit/access-log?lang=ru").text
+    assert "list.read" not in html
+    assert "Просмотрен ежемесячный список" in html
+
+
+def _admin_post(client: TestClient, path: str) -> str:
+    _sign_in(client, "admin.all")
+    token = client.cookies.get(TOKEN_COOKIE) or ""
+    response = client.post(
+        path + "?lang=en", data={"csrf_token": csrf_token_for(token, key=TOKEN_KEY)}
+    )
+    assert response.status_code == 200, response.text
+    return _text(response.text)
+
+
+def _user(registered: Registered, username: str) -> User:
+    state = registered.app.state.patronage  # type: ignore[attr-defined]
+    with state.sessions() as session:
+        user = session.query(User).filter_by(username=username).one()
+        session.expunge(user)
+        return user  # type: ignore[no-any-return]
+
+
+def test_admin_pages_disable_and_reset_through_service_admin(registered: Registered) -> None:
+    target = _user(registered, "school.almaly")
+    text = _admin_post(registered.client, f"/ui/admin/users/{target.id}/reset-password")
+    password = re.search(r"New one-time password of school\.almaly: (\S+)", text)
+    assert password is not None
+    assert verify_password(_user(registered, "school.almaly").password_hash, password.group(1))
+    text = _admin_post(registered.client, f"/ui/admin/users/{target.id}/disable")
+    assert "User school.almaly disabled." in text
+    assert not _user(registered, "school.almaly").active
+    admin = _user(registered, "admin.all")
+    text = _admin_post(registered.client, f"/ui/admin/users/{admin.id}/disable")
+    assert "You cannot disable your own account." in text
+    assert _user(registered, "admin.all").active
+
+
+def test_admin_api_disable_and_reset(registered: Registered) -> None:
+    client = registered.client
+    client.cookies.clear()
+    token = client.post("/v1/token", data={"username": "admin.all", "password": PASSWORD}).json()[
+        "access_token"
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    target = _user(registered, "clinic.almaly")
+    reset = client.post(f"/v1/admin/users/{target.id}/reset-password", headers=headers)
+    assert reset.status_code == 200
+    body = reset.json()
+    assert body["user"]["username"] == "clinic.almaly"
+    assert json.dumps(body).count(body["one_time_password"]) == 1
+    assert (
+        client.post(
+            "/v1/token", data={"username": "clinic.almaly", "password": body["one_time_password"]}
+        ).status_code
+        == 200
+    )
+    disabled = client.post(f"/v1/admin/users/{target.id}/disable", headers=headers)
+    assert disabled.status_code == 200
+    assert disabled.json()["active"] is False
+    assert (
+        client.post(
+            "/v1/token", data={"username": "clinic.almaly", "password": body["one_time_password"]}
+        ).status_code
+        == 401
+    )
+    assert client.post("/v1/admin/users/999999/disable", headers=headers).status_code == 404

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.cli_common import ERR, fail
 from fairness import (
     AuditInputError,
     AuditReport,
@@ -26,13 +26,6 @@ from fairness import (
 )
 from fairness.output import write_atomic
 
-_err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=2)
-
 
 def _rule(threshold: float | None, top_k: int | None, top_pct: float | None) -> FlagRule:
     given = [
@@ -41,7 +34,7 @@ def _rule(threshold: float | None, top_k: int | None, top_pct: float | None) -> 
         if value is not None
     ]
     if len(given) != 1:
-        raise _fail(
+        raise fail(
             "expected exactly one of --threshold, --top-k, --top-pct, "
             f"got {', '.join(given) if given else 'none'}"
         )
@@ -53,7 +46,7 @@ def _rule(threshold: float | None, top_k: int | None, top_pct: float | None) -> 
         assert top_pct is not None
         return TopPct(top_pct)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _reference(values: list[str]) -> dict[str, str] | str:
@@ -63,7 +56,7 @@ def _reference(values: list[str]) -> dict[str, str] | str:
     for value in values:
         attribute, sep, group = value.partition("=")
         if not sep or not attribute or not group:
-            raise _fail(
+            raise fail(
                 f"--reference: expected ATTRIBUTE=GROUP (or 'largest' / 'best'), got {value!r}"
             )
         out[attribute] = group
@@ -75,21 +68,21 @@ def _intersections(values: list[str]) -> list[tuple[str, str]]:
     for value in values:
         parts = [p.strip() for p in value.split(",")]
         if len(parts) != 2 or not all(parts):
-            raise _fail(f"--intersect: expected two columns as A,B, got {value!r}")
+            raise fail(f"--intersect: expected two columns as A,B, got {value!r}")
         out.append((parts[0], parts[1]))
     return out
 
 
 def _read_scores(path: Path, text_columns: list[str]) -> pl.DataFrame:
     if not path.is_file():
-        raise _fail(f"--scores: expected a CSV file, {path} does not exist")
+        raise fail(f"--scores: expected a CSV file, {path} does not exist")
     try:
         # Group columns stay text: "01" and "1" are different districts, not the number 1.
         header = pl.read_csv(path, n_rows=0).columns
         overrides = {c: pl.String() for c in text_columns if c in header}
         return pl.read_csv(path, schema_overrides=overrides, infer_schema_length=None)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
-        raise _fail(f"--scores: cannot read {path} as CSV ({type(exc).__name__})") from None
+        raise fail(f"--scores: cannot read {path} as CSV ({type(exc).__name__})") from None
 
 
 def _summary(report: AuditReport) -> Table:
@@ -173,7 +166,7 @@ def register(app: typer.Typer) -> None:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
-            console=_err,
+            console=ERR,
             transient=not sys.stderr.isatty(),
         ) as progress:
             task = progress.add_task(f"reading {scores}", total=None)
@@ -196,7 +189,7 @@ def register(app: typer.Typer) -> None:
                     seed=seed,
                 )
             except AuditInputError as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
             verdict = evaluate_gate(report, GateRules()) if n_boot else None
             if json_out is not None:
                 progress.update(task, description=f"writing {json_out}")
@@ -204,13 +197,13 @@ def register(app: typer.Typer) -> None:
             if html_out is not None:
                 progress.update(task, description=f"rendering plots and writing {html_out}")
                 write_atomic(html_out, render_html(report, verdict=verdict).encode("utf-8"))
-        _err.print(_summary(report))
+        ERR.print(_summary(report))
         if verdict is not None:
             state = "[green]passes[/green]" if verdict.passed else "[red]fails[/red]"
-            _err.print(
+            ERR.print(
                 f"default promotion gate {state}: {len(verdict.failures)} failure(s), "
                 f"{len(verdict.warnings)} warning(s)"
             )
         for path in (json_out, html_out):
             if path is not None:
-                _err.print(f"wrote {path}")
+                ERR.print(f"wrote {path}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -14,14 +12,12 @@ from typing import Annotated, Any, TypeVar
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.cli_common import ERR, OUT, fail, parse_date, write_atomic
 from model.risk_model import FeatureMismatchError, ModelFileError
 
-_err = Console(stderr=True)
-_out = Console()
 T = TypeVar("T")
 
 DataOpt = Annotated[
@@ -41,18 +37,6 @@ class CliError(Exception):
     """An error shown to the user on stderr with exit code 2."""
 
 
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
-    return typer.Exit(code=2)
-
-
-def _date(option: str, text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise _fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
-
-
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner with the current step; yields `say(text)`; maps known errors to exit 2."""
@@ -63,7 +47,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=_err,
+        console=ERR,
         transient=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("starting", total=None)
@@ -83,7 +67,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
             LookupError,
             ValueError,
         ) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
 
 
 def _load(data: Path, say: Callable[[str], None], *, truth: bool = False) -> tuple[Any, Any]:
@@ -95,18 +79,6 @@ def _load(data: Path, say: Callable[[str], None], *, truth: bool = False) -> tup
     if truth and (data / "truth.parquet").is_file():
         truth_frame = load_truth(data)
     return events, truth_frame
-
-
-def _write_atomic(out: Path, write: Callable[[Path], object]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]], title: str) -> Table:
@@ -156,7 +128,7 @@ def register(app: typer.Typer) -> None:
         from experiments.training import TrainingConfig, train
         from model.training import BoosterParams
 
-        cutoff = _date("--until", until)
+        cutoff = parse_date("--until", until)
         config = TrainingConfig(
             until=cutoff,
             horizon_months=horizon_months,
@@ -186,13 +158,13 @@ def register(app: typer.Typer) -> None:
                         artifact_dir=Path(tmp),
                         run_name=f"train-until-{cutoff.isoformat()}",
                     )
-        _out.print(_metrics_table(result.metrics, "held-out period"))
-        _out.print(f"gate: {'passed' if result.gate.passed else 'failed'}")
+        OUT.print(_metrics_table(result.metrics, "held-out period"))
+        OUT.print(f"gate: {'passed' if result.gate.passed else 'failed'}")
         for failure in result.gate.failures[:10]:
-            _out.print(f"  - {failure}", highlight=False)
+            OUT.print(f"  - {failure}", highlight=False)
         if tracked is not None:
             state = "now @champion" if tracked.promoted else "registered without @champion"
-            _out.print(f"run {tracked.run_id}: version {tracked.version}, {state}")
+            OUT.print(f"run {tracked.run_id}: version {tracked.version}, {state}")
 
     @app.command("score")
     def score_command(
@@ -207,7 +179,7 @@ def register(app: typer.Typer) -> None:
         from features.pipeline import build_features
         from model.bands import rank_within
 
-        day = _date("--as-of", as_of)
+        day = parse_date("--as-of", as_of)
         with _progress() as say:
             say(f"loading model {model}")
             risk_model, _info = tracking.load_model(model)
@@ -233,8 +205,8 @@ def register(app: typer.Typer) -> None:
                     "raw_score": scores.raw_score,
                 }
             ).sort(["district", "rank_in_district"])
-            _write_atomic(out, frame.write_csv)
-        _err.print(f"wrote {frame.height:,} scores to {out}")
+            write_atomic(out, frame.write_csv)
+        ERR.print(f"wrote {frame.height:,} scores to {out}")
 
     @app.command("explain")
     def explain_command(
@@ -253,9 +225,9 @@ def register(app: typer.Typer) -> None:
         from features.pipeline import build_features
         from model import plots
 
-        day = _date("--as-of", as_of)
+        day = parse_date("--as-of", as_of)
         if lang not in ("kk", "ru", "en"):
-            raise _fail(f"--lang: expected kk, ru or en, got {lang!r}")
+            raise fail(f"--lang: expected kk, ru or en, got {lang!r}")
         with _progress() as say:
             risk_model, _ = tracking.load_model(model)
             events, _ = _load(data, say)
@@ -266,14 +238,14 @@ def register(app: typer.Typer) -> None:
             reasons = risk_model.reasons(explanation, 0, lang=lang, top=top)  # type: ignore[arg-type]
             written = plots.waterfall(explanation, 0, plot) if plot is not None else []
         scores = risk_model.score(features)
-        _out.print(
+        OUT.print(
             f"probability {scores.probability[0]:.4f} ({scores.band[0]}), raw score "
             f"{scores.raw_score[0]:+.4f} = base {explanation.base_value:+.4f} + contributions"
         )
         for r in reasons:
-            _out.print(f"  {r.contribution:+.3f}  {r.text}", highlight=False)
+            OUT.print(f"  {r.contribution:+.3f}  {r.text}", highlight=False)
         for path in written:
-            _err.print(f"wrote {path}")
+            ERR.print(f"wrote {path}")
 
     @app.command("evaluate")
     def evaluate_command(
@@ -293,7 +265,7 @@ def register(app: typer.Typer) -> None:
         from experiments.evaluation import evaluate, leave_one_source_out
         from experiments.training import TrainingConfig
 
-        day = _date("--as-of", as_of)
+        day = parse_date("--as-of", as_of)
         with _progress() as say:
             say(f"loading model {model}")
             risk_model, info = tracking.load_model(model)
@@ -318,12 +290,12 @@ def register(app: typer.Typer) -> None:
                     ),
                 )
             payload = json.dumps(result.to_json(), indent=2, default=str)
-            _write_atomic(json_out, lambda p: p.write_text(payload, "utf-8"))
-        _out.print(_metrics_table(result.metrics, f"as of {day.isoformat()}"))
-        _out.print(json.dumps(result.comparison, indent=2, default=str), highlight=False)
+            write_atomic(json_out, lambda p: p.write_text(payload, "utf-8"))
+        OUT.print(_metrics_table(result.metrics, f"as of {day.isoformat()}"))
+        OUT.print(json.dumps(result.comparison, indent=2, default=str), highlight=False)
         if result.leakage_suspected:
-            _err.print("[red]the model beats the oracle: treat this as a leakage bug[/red]")
-        _err.print(f"wrote {json_out}")
+            ERR.print("[red]the model beats the oracle: treat this as a leakage bug[/red]")
+        ERR.print(f"wrote {json_out}")
 
     @app.command("promote")
     def promote_command(
@@ -337,6 +309,6 @@ def register(app: typer.Typer) -> None:
         try:
             event = tracking.promote(version, reason=reason, by=by)
         except (tracking.PromotionError, LookupError, ValueError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         note = " (override: the version failed its gate)" if event.override else ""
-        _out.print(f"@{event.alias} -> version {event.version}{note}, by {event.by} at {event.at}")
+        OUT.print(f"@{event.alias} -> version {event.version}{note}, by {event.by} at {event.at}")

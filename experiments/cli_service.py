@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,6 +19,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from experiments.cli_common import OUT, fail
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
@@ -27,18 +28,10 @@ if TYPE_CHECKING:
     from experiments.settings import Settings
     from service.security import Secrets
 
-_err = Console(stderr=True)
-_out = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=2)
-
 
 @contextmanager
 def _spinner(text: str) -> Iterator[None]:
-    with _out.status(text):
+    with OUT.status(text):
         yield
 
 
@@ -53,7 +46,7 @@ def _state() -> tuple[Settings, Secrets, Engine, sessionmaker[Session]]:
     try:
         secrets = resolve_secrets(settings)
     except InsecureSettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     return settings, secrets, engine, make_sessionmaker(engine)
@@ -69,7 +62,7 @@ def serve(host: str, port: int) -> None:
     try:
         resolve_secrets(get_settings())
     except InsecureSettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info")
 
 
@@ -103,7 +96,7 @@ def register(app: typer.Typer) -> None:
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(),
         )  # fmt: skip
-        with Progress(*columns, console=_out) as progress:
+        with Progress(*columns, console=OUT) as progress:
             tasks: dict[str, TaskID] = {}
 
             def report(table: str, done: int, total: int) -> None:
@@ -116,9 +109,9 @@ def register(app: typer.Typer) -> None:
                     engine, data, iin_key=secrets.iin_hash_key, progress=report
                 )
             except DataValidationError as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
         for table, count in result.inserted.items():
-            _out.print(f"{table}: {count:,} imported, {result.skipped[table]:,} already stored")
+            OUT.print(f"{table}: {count:,} imported, {result.skipped[table]:,} already stored")
 
     @app.command("lists")
     def lists_command(
@@ -136,15 +129,15 @@ def register(app: typer.Typer) -> None:
         with _spinner("loading the champion model"):
             champion = TrackingModelSource(settings).champion()
         if champion is None:
-            raise _fail("no champion model is registered: run `patronage train` first")
+            raise fail("no champion model is registered: run `patronage train` first")
         try:
             with _spinner(f"scoring and explaining every family as of {month}-01"), sessions() as s:
                 results = generate_lists(engine, s, champion, month=month, districts=district)
         except ServiceError as exc:
-            raise _fail(exc.detail) from None
+            raise fail(exc.detail) from None
         for r in results:
             state = "generated" if r.created else "already stored"
-            _out.print(f"{r.district} {r.month}: {r.n_families:,} families, k={r.k}, {state}")
+            OUT.print(f"{r.district} {r.month}: {r.n_families:,} families, k={r.k}, {state}")
 
     @app.command("demo")
     def demo_command(
@@ -166,7 +159,7 @@ def register(app: typer.Typer) -> None:
         home = settings.resolved_home
 
         def say(message: str) -> None:
-            _out.print(f"[bold cyan]demo[/bold cyan] {message}", highlight=False)
+            OUT.print(f"[bold cyan]demo[/bold cyan] {message}", highlight=False)
 
         try:
             data = demo.ensure_population(home, families=families, say=say)
@@ -179,10 +172,10 @@ def register(app: typer.Typer) -> None:
                 demo.ensure_lists(engine, session, champion, month=month, say=say)
                 credentials = demo.ensure_demo_users(session, home, say=say)
         except demo.DemoError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         engine.dispose()
-        _out.print(f"\nOpen http://{host}:{port}/ (API docs at http://{host}:{port}/docs)")
-        _out.print(f"Demo users and passwords: {credentials}")
+        OUT.print(f"\nOpen http://{host}:{port}/ (API docs at http://{host}:{port}/docs)")
+        OUT.print(f"Demo users and passwords: {credentials}")
         if not no_serve:
             serve(host, port)
 
@@ -216,9 +209,9 @@ def register(app: typer.Typer) -> None:
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                 for e in exc.errors(include_input=False)
             )
-            raise _fail(fields) from None
+            raise fail(fields) from None
         except FieldError as exc:
-            raise _fail(exc.detail) from None
+            raise fail(exc.detail) from None
         except IntegrityError:
-            raise _fail(f"username: {username!r} is taken") from None
-        _out.print(f"created {role} user {username}")
+            raise fail(f"username: {username!r} is taken") from None
+        OUT.print(f"created {role} user {username}")

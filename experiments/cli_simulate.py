@@ -9,24 +9,17 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from experiments.cli_common import ERR, fail
 from features.simulate import SimulationConfig, check_output_dir, simulate, write_population
-
-_err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
-    return typer.Exit(code=2)
 
 
 def _parse_month(value: str) -> dt.date:
     try:
         return dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
-        raise _fail(f"--start: expected a month as YYYY-MM, got {value!r}") from None
+        raise fail(f"--start: expected a month as YYYY-MM, got {value!r}") from None
 
 
 def _parse_json(option: str, value: str | None) -> object:
@@ -35,7 +28,7 @@ def _parse_json(option: str, value: str | None) -> object:
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:
-        raise _fail(f"{option}: expected JSON, got {value!r} ({exc.msg})") from None
+        raise fail(f"{option}: expected JSON, got {value!r} ({exc.msg})") from None
 
 
 def _describe(exc: ValidationError) -> str:
@@ -91,26 +84,26 @@ def simulate_command(
     try:
         config = SimulationConfig.model_validate(options)
     except ValidationError as exc:
-        raise _fail(_describe(exc)) from None
+        raise fail(_describe(exc)) from None
     try:
         check_output_dir(out, overwrite=overwrite)
     except ValueError as exc:
-        raise _fail("--" + str(exc)) from None
+        raise fail("--" + str(exc)) from None
     with Progress(
         TextColumn("simulating {task.fields[n]} families"), BarColumn(), TimeElapsedColumn(),
-        console=_err, transient=True,
+        console=ERR, transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task("simulate", total=config.progress_total, n=f"{families:,}")
         population = simulate(config, progress=lambda k: bar.advance(task, k))
     try:
         write_population(population, out, overwrite=overwrite)
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     counts = ", ".join(
         f"{name} {getattr(population.events, name).height:,}"
         for name in ("school_surveys", "medical_screenings", "police_signals", "outcomes")
     )
-    _err.print(f"wrote {out}: {counts}", highlight=False)
+    ERR.print(f"wrote {out}: {counts}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,47 @@
+"""What every CLI topic shares: the consoles, the exit-2 error, date options, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+# soft_wrap: an error naming a long path or value is printed on one line, never broken mid-word.
+ERR = Console(stderr=True, soft_wrap=True)
+OUT = Console()
+
+
+def fail(message: str) -> typer.Exit:
+    """Print `error: message` on stderr and return the exit (code 2) for the caller to raise.
+
+    The message is printed as plain text: a value in square brackets is never read as markup.
+    """
+    ERR.print(Text.assemble(("error:", "red"), " ", message))
+    return typer.Exit(code=2)
+
+
+def parse_date(option: str, text: str) -> dt.date:
+    """`YYYY-MM-DD` for `option`, or exit 2 naming the option and what came."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def write_atomic(out: Path, write: Callable[[Path], object]) -> None:
+    """Write through `write(tmp)` beside `out`, then rename: never a half-written file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -11,7 +11,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -47,7 +47,14 @@ def months_page(
     )
 
 
-def _filters(band: str, new: str, expiring: str, violations: str, sort: str) -> ListFilters:
+def list_filters(
+    band: str = "",
+    new: str = "",
+    expiring: str = "",
+    violations: str = "",
+    sort: str = "rank",
+) -> ListFilters:
+    """The list's filters from the query string; unknown bands and sorts fall back to none/rank."""
     return ListFilters(
         band=band if band in labels.BANDS else "",
         new=new == "1",
@@ -55,6 +62,10 @@ def _filters(band: str, new: str, expiring: str, violations: str, sort: str) -> 
         violations=violations == "1",
         sort=sort if sort in labels.SORTS else "rank",
     )
+
+
+#: The list, print and CSV pages read the same filter query parameters.
+FiltersQuery = Annotated[ListFilters, Depends(list_filters)]
 
 
 def _list_rows(
@@ -90,17 +101,10 @@ def list_page(
     month: Annotated[str, Path(pattern=MONTH)],
     user: CouncilUser,
     session: SessionDep,
-    band: str = "",
-    new: str = "",
-    expiring: str = "",
-    violations: str = "",
-    sort: str = "rank",
+    filters: FiltersQuery,
 ) -> Response:
     """The district's list of `month`, filtered and sorted."""
-    _, context = _list_rows(
-        request, session, user, district, month,
-        _filters(band, new, expiring, violations, sort),
-    )  # fmt: skip
+    _, context = _list_rows(request, session, user, district, month, filters)
     return render(request, "council/list.html.j2", context)
 
 
@@ -111,17 +115,10 @@ def print_page(
     month: str,
     user: CouncilUser,
     session: SessionDep,
-    band: str = "",
-    new: str = "",
-    expiring: str = "",
-    violations: str = "",
-    sort: str = "rank",
+    filters: FiltersQuery,
 ) -> Response:
     """A printable page of the list for the council meeting."""
-    _, context = _list_rows(
-        request, session, user, district, month,
-        _filters(band, new, expiring, violations, sort),
-    )  # fmt: skip
+    _, context = _list_rows(request, session, user, district, month, filters)
     return render(request, "council/list_print.html.j2", context)
 
 
@@ -132,17 +129,10 @@ def export_csv(
     month: str,
     user: CouncilUser,
     session: SessionDep,
-    band: str = "",
-    new: str = "",
-    expiring: str = "",
-    violations: str = "",
-    sort: str = "rank",
+    filters: FiltersQuery,
 ) -> Response:
     """The list as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic correctly)."""
-    rows, _ = _list_rows(
-        request, session, user, district, month,
-        _filters(band, new, expiring, violations, sort),
-    )  # fmt: skip
+    rows, _ = _list_rows(request, session, user, district, month, filters)
     _ = i18n.catalog(request_lang(request)).gettext
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -28,14 +28,10 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import random
 import resource
 import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -45,6 +41,8 @@ from typing import Any
 import httpx
 import numpy as np
 import polars as pl
+
+from tests.service.server import free_port, start_server
 
 START = dt.date(2023, 1, 1)
 MONTHS = ("2025-12", "2025-11", "2025-10", "2025-09", "2025-08")
@@ -156,32 +154,6 @@ def create_users(home: Path) -> dict[str, str]:
     return tokens
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PATRONAGE_HOME": str(home), "PATRONAGE_TOKEN_KEY": TOKEN_KEY,
-           "PATRONAGE_IIN_HASH_KEY": IIN_KEY, "PATRONAGE_DEMO": "0",
-           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}  # fmt: skip
-    env.pop("DATABASE_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--no-access-log"]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -270,7 +242,7 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
     iin = make_iin(dt.date(2012, 3, 4), male=True, serial=77) or "120304300776"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(home, port)
+    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY)
     month = MONTHS[0]
     rng = random.Random(0)
     try:

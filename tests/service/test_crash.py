@@ -8,13 +8,8 @@ acknowledged record id must be the one stored.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,45 +24,11 @@ from service.roles import UserRole
 from service.tables import IdempotencyKey, SchoolSurveyRow
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 from tests.service.factory import seed_registry, token_for
+from tests.service.server import free_port, start_server
 
 CLIENTS = 4
 PER_CLIENT = 40
 KILL_AFTER = 50  # acknowledged submissions before SIGKILL
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PATRONAGE_HOME": str(home),
-        "PATRONAGE_TOKEN_KEY": TOKEN_KEY,
-        "PATRONAGE_IIN_HASH_KEY": IIN_KEY,
-        "PATRONAGE_DEMO": "0",
-        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
-    }
-    env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("server did not answer /health within 60 s")
 
 
 @pytest.fixture
@@ -103,7 +64,7 @@ def test_acknowledged_records_survive_sigkill_exactly_once(home: Path) -> None:
     acked: dict[str, str] = {}  # idempotency key -> record id
     lock = threading.Lock()
     killed = threading.Event()
-    server = start_server(home, port)
+    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY)
 
     def client(c: int) -> None:
         with httpx.Client(timeout=10) as http:
@@ -133,7 +94,7 @@ def test_acknowledged_records_survive_sigkill_exactly_once(home: Path) -> None:
     unacked = [k for k in all_keys if k not in acked]
     assert unacked, "the kill left some requests unacknowledged"
 
-    server = start_server(home, port)
+    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY)
     try:
         with httpx.Client(timeout=10) as http:
             final: dict[str, str] = {}

@@ -7,7 +7,6 @@ need realistic scores, bands and contributions, not a good model.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from service.main import create_app
 from service.models import Champion, StaticModelSource
 from tests.service.conftest import make_settings
 from tests.service.factory import PASSWORD, Seeded, seed_registry
+from tests.service.server import free_port
 
 MONTH = "2025-06"
 
@@ -39,12 +39,6 @@ class RunningApp:
     app: FastAPI
     seeded: Seeded
     password: str = PASSWORD
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tiny_champion(app: FastAPI) -> Champion:
@@ -80,7 +74,7 @@ def running_app(home: Path) -> Iterator[RunningApp]:
         generate_lists(state.engine, session, champion, month=MONTH)
     state.engine.dispose()
     app = create_app(settings, models=StaticModelSource(champion))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

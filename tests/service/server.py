@@ -1,0 +1,61 @@
+"""A real server process (uvicorn, `service.main:create_app`) on a free loopback port.
+
+Shared by the crash test (SIGKILL mid-load) and the service benchmark, which both need the
+server in its own process rather than in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    home: Path, port: int, *, token_key: str, iin_key: str, timeout: float = 60.0
+) -> subprocess.Popen[bytes]:
+    """Start the service on `port` with its data in `home`; return once `/health` answers.
+
+    The server's stderr is appended to `home/server.stderr` (a pipe nobody reads could fill up
+    and stall the server); its tail is in the error if the process exits before answering.
+    """
+    env = {
+        **os.environ,
+        "PATRONAGE_HOME": str(home),
+        "PATRONAGE_TOKEN_KEY": token_key,
+        "PATRONAGE_IIN_HASH_KEY": iin_key,
+        "PATRONAGE_DEMO": "0",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+    }
+    env.pop("DATABASE_URL", None)
+    command = [
+        sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "--no-access-log",
+    ]  # fmt: skip
+    log = home / "server.stderr"
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not answer /health within {timeout:g} s")

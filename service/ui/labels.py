@@ -74,7 +74,8 @@ SORTS: Final[dict[str, str]] = {
     "probability": N_("Probability"),
     "expiry": N_("Order expiry"),
 }
-VIOLATION: Final = N_("Violation of a protective order")
+#: The label of a violation day on the list (the same msgid as the police record kind).
+VIOLATION: Final = POLICE_KINDS["order_violation"]
 #: Access-log action codes (`service.access_log.append(action=...)` in the API routes).
 ACTIONS: Final[dict[str, str]] = {
     "list.read": N_("Read a monthly list"),
@@ -171,9 +172,7 @@ def summarise(catalog: Catalog, source: str, content: Mapping[str, Any]) -> str:
         if content.get("days_absent"):
             parts.append(_("days absent: %(days)s") % {"days": content["days_absent"]})
     elif source == "clinic":
-        hits = [
-            content.get(key) for key in ("hits_hurt", "hits_insult", "hits_threaten", "hits_scream")
-        ]
+        hits = [content.get(key) for key in _HITS]
         if all(isinstance(value, int) for value in hits):
             parts.append(
                 _("HITS total: %(total)s") % {"total": sum(v for v in hits if isinstance(v, int))}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.cli_common import ERR, fail
+from experiments.cli_common import ERR, fail, spinner
 from fairness import (
     AuditInputError,
     AuditReport,
@@ -162,13 +160,7 @@ def register(app: typer.Typer) -> None:
         rule = _rule(threshold, top_k, top_pct)
         ref = _reference(reference or ["largest"])
         pairs = _intersections(intersect or [])
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=ERR,
-            transient=not sys.stderr.isatty(),
-        ) as progress:
+        with spinner() as progress:
             task = progress.add_task(f"reading {scores}", total=None)
             frame = _read_scores(scores, [*group_col, *([within] if within else [])])
             progress.update(

@@ -1,20 +1,37 @@
-"""What every CLI topic shares: the consoles, the exit-2 error, date options, atomic writes."""
+"""What every CLI topic shares: the consoles, the exit-2 error, date options, atomic writes,
+the step spinner."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 # soft_wrap: an error naming a long path or value is printed on one line, never broken mid-word.
 ERR = Console(stderr=True, soft_wrap=True)
 OUT = Console()
+
+
+def spinner() -> Progress:
+    """A spinner with the current step and the elapsed time on stderr.
+
+    Transient when stderr is not a terminal, so logs and CI output keep only the logged steps.
+    """
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=ERR,
+        transient=not sys.stderr.isatty(),
+    )
 
 
 def fail(message: str) -> typer.Exit:

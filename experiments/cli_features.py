@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from experiments.cli_common import ERR, fail, parse_date, write_atomic
+from experiments.cli_common import ERR, fail, parse_date, spinner, write_atomic
 from features.contracts import Events
 from features.labels import build_labels
 from features.loaders import DataValidationError, load_events
@@ -27,13 +25,7 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Parquet file to write.")]
 
 
 def _run(data: Path, out: Path, what: str, step: Callable[[Events], pl.DataFrame]) -> None:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=ERR,
-        transient=not sys.stderr.isatty(),
-    ) as progress:
+    with spinner() as progress:
         task = progress.add_task(f"loading and validating {data}", total=None)
         try:
             events = load_events(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,10 +11,9 @@ from typing import Annotated, Any, TypeVar
 
 import polars as pl
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.cli_common import ERR, OUT, fail, parse_date, write_atomic
+from experiments.cli_common import ERR, OUT, fail, parse_date, spinner, write_atomic
 from model.risk_model import FeatureMismatchError, ModelFileError
 
 T = TypeVar("T")
@@ -43,13 +41,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
     from fairness import AuditInputError
     from features.loaders import DataValidationError
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=ERR,
-        transient=not sys.stderr.isatty(),
-    ) as progress:
+    with spinner() as progress:
         task = progress.add_task("starting", total=None)
 
         def say(text: str) -> None:

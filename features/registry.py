@@ -259,18 +259,16 @@ def _build() -> dict[str, FeatureSpec]:
     for kind, noun in _POLICE_NOUNS.items():
         for w in WINDOWS:
             add(_count_spec(f"police_{kind}_{w}", "police", w, noun))
-    for w in WINDOWS:
-        add(_count_spec(f"police_signals_{w}", "police", w, _POLICE_ANY))
-    for w in WINDOWS:
-        add(_count_spec(f"school_surveys_{w}", "school", w, _SCHOOL_SURVEY))
-    for w in WINDOWS:
-        add(_count_spec(f"school_concerns_{w}", "school", w, _SCHOOL_CONCERN))
-    for w in WINDOWS:
-        add(_count_spec(f"clinic_screenings_{w}", "clinic", w, _CLINIC_SCREENING))
-    for w in WINDOWS:
-        add(_count_spec(f"clinic_positive_{w}", "clinic", w, _CLINIC_POSITIVE))
-    for w in WINDOWS:
-        add(_count_spec(f"serious_incidents_{w}", "outcome", w, _SERIOUS))
+    for name, source, noun in (
+        ("police_signals", "police", _POLICE_ANY),
+        ("school_surveys", "school", _SCHOOL_SURVEY),
+        ("school_concerns", "school", _SCHOOL_CONCERN),
+        ("clinic_screenings", "clinic", _CLINIC_SCREENING),
+        ("clinic_positive", "clinic", _CLINIC_POSITIVE),
+        ("serious_incidents", "outcome", _SERIOUS),
+    ):
+        for w in WINDOWS:
+            add(_count_spec(f"{name}_{w}", source, w, noun))
 
     # -- counts by form of violence (police signals and clinic disclosures together) ---------
     for form, (kk_f, ru_f, en_f) in _FORM_WORDS.items():

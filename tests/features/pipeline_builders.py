@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from features.contracts import TABLES, Events
+from features.feat_prepare import SCHOOL_CONCERN_ITEMS
 
 D = dt.date
 
@@ -126,18 +127,7 @@ class EventsBuilder:
         **items: bool,
     ) -> EventsBuilder:
         row = self._record(family_id, event_date, known, person)
-        flags = {
-            name: False
-            for name in (
-                "afraid_of_adult",
-                "seen_violence",
-                "hurt_by_adult",
-                "hunger_neglect",
-                "wants_counsellor",
-                "unexplained_injury",
-                "behaviour_change",
-            )
-        }
+        flags = dict.fromkeys(SCHOOL_CONCERN_ITEMS, False)
         flags.update(items)
         row.update(feels_safe=feels_safe, days_absent=days_absent, **flags)
         self.rows["school_surveys"].append(row)

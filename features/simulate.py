@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from features.atomic_dir import replacing_dir
 from features.contracts import (
     PROTECTED_ATTRIBUTES,
     TABLES,
@@ -372,9 +371,7 @@ def write_population(population: Population, out: Path, *, overwrite: bool = Fal
     """
     out = Path(out)
     check_output_dir(out, overwrite=overwrite)
-    parent = out.parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
+    with replacing_dir(out) as tmp:
         tables = {name: getattr(population.events, name) for name in TABLES if name != "truth"}
         tables["truth"] = population.truth
         for name, frame in tables.items():
@@ -383,16 +380,6 @@ def write_population(population: Population, out: Path, *, overwrite: bool = Fal
             json.dumps(population.config.model_dump(mode="json"), indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.replace(out, old / "x")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def read_population(directory: Path) -> Population:

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +22,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from features.atomic_dir import replacing_dir
 from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
 from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cuts
 from model.calibration import Calibrator, Method
@@ -294,21 +292,9 @@ class RiskModel:
             "calibrator": self.calibrator_.to_dict(),
             "metadata": self.metadata_,
         }
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with replacing_dir(path) as tmp:
             self.booster_.save_model(str(tmp / _BOOSTER_FILE))
             (tmp / _META_FILE).write_text(json.dumps(meta, indent=2, default=str), "utf-8")
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: Path) -> RiskModel:

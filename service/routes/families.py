@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, status
+from sqlalchemy.orm import Session
 
 from service import access_log
 from service.corrections import correct_record
@@ -23,6 +24,7 @@ from service.schemas import (
     ExplanationRead,
     FamilyRead,
 )
+from service.tables import Family
 
 Council = Annotated[Principal, Depends(require_role(UserRole.council))]
 CouncilOrAuditor = Annotated[Principal, Depends(require_role(UserRole.council, UserRole.auditor))]
@@ -36,14 +38,20 @@ explain_router = APIRouter(
 )
 
 
+def _family_in_scope(session: Session, user: Principal, family_id: str) -> Family:
+    """The family (404 if unknown), once `user` may see its district's data (403 if not)."""
+    family = get_family(session, family_id)
+    district_scope(user, family.district)
+    return family
+
+
 @council_router.get("/v1/families/{family_id}", response_model=FamilyRead)
 def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> FamilyRead:
     """The family's records from all three agencies on one timeline, its open protective orders
     and every past decision. Council of the family's district only; the read is logged."""
     access_log.begin_read(session)
-    family = get_family(session, family_id)
+    family = _family_in_scope(session, user, family_id)
     district = family.district
-    district_scope(user, district)
     view = family_view(session, family, names=may_see_names(user, district))
     access_log.end_read(session)
     access_log.append(
@@ -57,9 +65,8 @@ def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> 
 def export(family_id: FamilyId, user: Council, session: SessionDep) -> dict[str, Any]:
     """Everything held about the family, for a subject-access request. The export is logged."""
     access_log.begin_read(session)
-    family = get_family(session, family_id)
+    family = _family_in_scope(session, user, family_id)
     district = family.district
-    district_scope(user, district)
     data = export_family(session, family)
     access_log.end_read(session)
     access_log.append(
@@ -83,8 +90,7 @@ def get_explanation(
     raw_score`. Read from the stored snapshot, so a past month reads exactly as it was shown.
     The read is logged."""
     access_log.begin_read(session)
-    district = get_family(session, family_id).district
-    district_scope(user, district)
+    district = _family_in_scope(session, user, family_id).district
     month = month or latest_month(session, district)
     if month is None:
         raise NotFoundError(f"month: district {district!r} has no list yet")
@@ -117,8 +123,7 @@ def post_decision(
     Raising priority is free; lowering it needs a reason of at least 20 characters. Decisions
     are never edited: to change one, post a new decision with `supersedes_id`.
     """
-    family = get_family(session, family_id)
-    district_scope(user, family.district)
+    family = _family_in_scope(session, user, family_id)
     decision = create_decision(session, family, body, user=user)
     access_log.append(
         session,
@@ -143,8 +148,7 @@ def post_correction(
     """Correct one content field of one of the family's records (a family's right to have its
     records corrected). The old value is kept in the correction, which is itself logged.
     Lists already generated are not changed (snapshots are immutable)."""
-    family = get_family(session, family_id)
-    district_scope(user, family.district)
+    family = _family_in_scope(session, user, family_id)
     correction = correct_record(session, family, body, user=user)
     access_log.append(
         session,

@@ -5,17 +5,23 @@ SQLite transactions start with `BEGIN IMMEDIATE` so that a request which reads a
 failing later with "database is locked". Bulk readers (list generation) opt out with the
 execution option `sqlite_begin="DEFERRED"` so they never block submissions.
 
-Within one process, writers queue on a Python lock before `BEGIN IMMEDIATE` (released right after
-COMMIT or ROLLBACK): SQLite's own busy handler polls with sleeps of up to 100 ms, which under 32
-concurrent requests turned a 1 ms wait into second-long tail latencies. Other processes still
-meet SQLite's busy timeout.
+Writers queue before `BEGIN IMMEDIATE` (and leave the queue right after COMMIT or ROLLBACK):
+SQLite's own busy handler polls with sleeps of up to 100 ms, which under 32 concurrent requests
+turned a 1 ms wait into second-long tail latencies. The queue is a `WriteQueue`: a Python lock
+for the threads of one process, then an exclusive `flock` on `<database>.write-queue` for the
+processes of one machine (several `patronage serve --workers`, a CLI job). The kernel wakes the
+next waiter as soon as the lock is released, and drops the lock of a process that dies. A
+process that does not queue (the sqlite3 shell, say) still meets SQLite's busy timeout.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,32 +42,80 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
-_WRITE_LOCKS_GUARD = threading.Lock()
+class WriteQueue:
+    """The queue SQLite writers of one database wait in: threads, then processes (see above)."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database}.write-queue" if database and database != ":memory:" else None
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def acquire(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the write lock; raise sqlite3.OperationalError."""
+        deadline = time.monotonic() + timeout
+        if not self._threads.acquire(timeout=timeout):
+            raise sqlite3.OperationalError("database is locked (waited for the write queue)")
+        try:
+            if self._path is not None:
+                self._lock_file(deadline)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        assert self._path is not None
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        # flock has no timeout: poll, backing off to 2 ms (SQLite's own handler backs off to
+        # 100 ms, which is what made its waits slow).
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError(
+                        "database is locked (waited for another process's write)"
+                    ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
 
-def _write_lock(database: str) -> threading.Lock:
-    with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(database, threading.Lock())
+_QUEUES: dict[str, WriteQueue] = {}
+_QUEUES_GUARD = threading.Lock()
+
+
+def _write_queue(database: str | None) -> WriteQueue:
+    with _QUEUES_GUARD:
+        return _QUEUES.setdefault(str(database), WriteQueue(database))
 
 
 class _QueuedConnection(sqlite3.Connection):
-    """A SQLite connection whose write transactions queue on a per-database Python lock."""
+    """A SQLite connection whose write transactions wait in the database's `WriteQueue`."""
 
-    write_lock: threading.Lock | None = None
+    write_queue: WriteQueue | None = None
     holds_lock = False
 
     def acquire_write(self) -> None:
-        if self.write_lock is None or self.holds_lock:
+        if self.write_queue is None or self.holds_lock:
             return
-        if not self.write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
-            raise sqlite3.OperationalError("database is locked (waited for the write queue)")
+        self.write_queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_S)
         self.holds_lock = True
 
     def _release(self) -> None:
-        if self.holds_lock and self.write_lock is not None:
+        if self.holds_lock and self.write_queue is not None:
             self.holds_lock = False
-            self.write_lock.release()
+            self.write_queue.release()
 
     def commit(self) -> None:
         try:
@@ -98,17 +152,17 @@ def make_engine(url: str) -> Engine:
         database = engine.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        _configure_sqlite(engine, _write_lock(str(database)))
+        _configure_sqlite(engine, _write_queue(database))
         return engine
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine, lock: threading.Lock) -> None:
+def _configure_sqlite(engine: Engine, queue: WriteQueue) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN instead of the driver.
         dbapi_connection.isolation_level = None
-        dbapi_connection.write_lock = lock
+        dbapi_connection.write_queue = queue
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")

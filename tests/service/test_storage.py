@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import polars as pl
@@ -103,4 +107,60 @@ def test_import_refuses_bad_directories_before_writing(tmp_path: Path, table: st
         import_directory(engine, tmp_path / "data", iin_key=b"k" * 32)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 0
+    engine.dispose()
+
+
+def _in_child(code: str, database: Path) -> subprocess.Popen[str]:
+    """Run `code` in another Python process with `DB` bound to the database path."""
+    prelude = f"import sqlite3, time\nfrom pathlib import Path\nDB = Path({str(database)!r})\n"
+    return subprocess.Popen(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sqlite_writers_of_several_processes_queue_for_the_lock(tmp_path: Path) -> None:
+    """A writer in another process (a second `serve` worker, a CLI job) waits in the same queue
+    and gets the lock as soon as it is released; with a short timeout it gives up clearly."""
+    database = tmp_path / "p.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    with engine.connect() as holder:
+        holder.begin()  # BEGIN IMMEDIATE: this process now holds the write queue
+        holder.execute(text("INSERT INTO login_failures VALUES ('a', 'c', 1, 0.0)"))
+        gives_up = _in_child(
+            """
+            from service.db import WriteQueue
+            try:
+                WriteQueue(str(DB)).acquire(timeout=0.3)
+            except sqlite3.OperationalError as exc:
+                print(exc)
+            """,
+            database,
+        )
+        waits = _in_child(
+            """
+            from sqlalchemy import text
+            from service.db import make_engine
+            engine = make_engine(f"sqlite:///{DB}")
+            t0 = time.monotonic()
+            with engine.begin() as conn:
+                waited = time.monotonic() - t0
+                conn.execute(text("INSERT INTO login_failures VALUES ('b', 'c', 1, 0.0)"))
+            print(f"{waited:.3f}")
+            """,
+            database,
+        )
+        out, err = gives_up.communicate(timeout=30)
+        assert "another process" in out, err
+        time.sleep(1.0)
+        assert waits.poll() is None  # still queued behind this process's write
+        holder.commit()
+    out, err = waits.communicate(timeout=30)
+    assert waits.returncode == 0, err
+    assert float(out) >= 1.0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM login_failures")).scalar() == 2
     engine.dispose()

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from experiments.settings import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.errors import install_handlers
+from service.login_throttle import LoginThrottle
 from service.migrate import upgrade
 from service.models import ModelSource, TrackingModelSource
 from service.routes import admin, audit, auth, districts, families, records
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         engine=engine,
         sessions=make_sessionmaker(engine),
         models=models or TrackingModelSource(settings),
+        throttle=LoginThrottle(engine),
     )
 
     @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Passwords (argon2), access tokens (JWT), the keyed IIN hash, secrets and login throttling."""
+"""Passwords (argon2), access tokens (JWT), the keyed IIN hash and secrets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import hmac
 import json
 import os
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,36 +151,3 @@ def write_private_json(path: Path, data: object) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-
-
-class LoginThrottle:
-    """Slows down repeated failed logins per (username, client).
-
-    After `free` failures each further attempt must wait `base * 2**(failures - free)` seconds
-    (capped at `cap`); a success clears the count. In-memory: one per server process.
-    """
-
-    def __init__(self, *, free: int = 3, base: float = 1.0, cap: float = 900.0) -> None:
-        self.free = free
-        self.base = base
-        self.cap = cap
-        self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
-
-    def retry_after(self, username: str, client: str) -> float:
-        """Seconds to wait before another attempt is allowed (0 when allowed now)."""
-        with self._lock:
-            count, last = self._failures.get((username, client), (0, 0.0))
-        if count < self.free:
-            return 0.0
-        delay = min(self.cap, self.base * 2.0 ** (count - self.free))
-        return float(max(0.0, last + delay - time.monotonic()))
-
-    def failed(self, username: str, client: str) -> None:
-        with self._lock:
-            count, _ = self._failures.get((username, client), (0, 0.0))
-            self._failures[(username, client)] = (count + 1, time.monotonic())
-
-    def succeeded(self, username: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop((username, client), None)

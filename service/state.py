@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from experiments.settings import Settings
+from service.login_throttle import LoginThrottle
 from service.models import ModelSource
-from service.security import LoginThrottle, Secrets
+from service.security import Secrets
 
 
 @dataclass
@@ -19,4 +20,4 @@ class ServiceState:
     engine: Engine
     sessions: sessionmaker[Session]
     models: ModelSource
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from experiments.settings import Settings
+from service.db import make_engine
+from service.login_throttle import LoginThrottle
 from service.main import create_app
+from service.migrate import upgrade
 from service.roles import UserRole
 from service.security import (
     InsecureSettingsError,
     InvalidTokenError,
-    LoginThrottle,
     create_access_token,
     decode_access_token,
     hash_iin,
@@ -87,18 +89,26 @@ def test_demo_generates_and_keeps_secrets(tmp_path: Path) -> None:
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
 
 
-def test_throttle_grows_exponentially() -> None:
-    throttle = LoginThrottle(free=2, base=10.0)
+def test_throttle_grows_exponentially_and_is_shared_through_the_database(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    throttle = LoginThrottle(engine, free=2, base=10.0)
     for _ in range(2):
         assert throttle.retry_after("u", "c") == 0
         throttle.failed("u", "c")
     throttle.failed("u", "c")
     assert 9 < throttle.retry_after("u", "c") <= 20
-    throttle.failed("u", "c")
+    # Another server process (another throttle on the same database) sees the same count.
+    other_process = LoginThrottle(make_engine(db_url), free=2, base=10.0)
+    other_process.failed("u", "c")
     assert 19 < throttle.retry_after("u", "c") <= 40
     assert throttle.retry_after("u", "other-client") == 0
+    assert throttle.retry_after("x" * 500, "c") == 0  # longer than the key column: no error
+    throttle.failed("x" * 500, "c")
     throttle.succeeded("u", "c")
     assert throttle.retry_after("u", "c") == 0
+    other_process.engine.dispose()
+    engine.dispose()
 
 
 def test_login_issues_a_token_that_works(sqlite_service: Service) -> None:
@@ -121,7 +131,7 @@ def test_login_issues_a_token_that_works(sqlite_service: Service) -> None:
 def test_failed_logins_are_slowed_down_and_not_logged_with_secrets(
     sqlite_service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sqlite_service.state.throttle = LoginThrottle(free=3, base=30.0)
+    sqlite_service.state.throttle = LoginThrottle(sqlite_service.state.engine, free=3, base=30.0)
     caplog.set_level(logging.DEBUG)
     codes = []
     for _ in range(5):

@@ -5,20 +5,34 @@ from 64 zeros. Appends are serialised (SQLite: the request's `BEGIN IMMEDIATE` a
 write lock; PostgreSQL: a transaction-scoped advisory lock), so the chain never forks. `verify`
 recomputes the chain and reports the first entry whose stored hash does not match, which catches
 a row changed, inserted or deleted directly in the database.
+
+Two ways in:
+- `append` adds an entry in the caller's transaction, for a write that must be logged atomically
+  with what it logs (a decision, a correction);
+- `log_read` ends a read and waits until its entry is committed, batched with the entries of
+  concurrent reads (group commit: one transaction, one lock hand-off and one fsync per batch
+  instead of per read). A response still leaves only after its entry is durable; if the batch
+  fails, every read in it fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from service.errors import UnavailableError
 from service.roles import Principal
 from service.tables import AccessLogEntry, utcnow
+
+logger = logging.getLogger(__name__)
 
 GENESIS: Final = "0" * 64
 _PG_LOCK_ID: Final = 0x70617472  # "patr": one lock for the whole chain
@@ -55,15 +69,76 @@ def chain_hash(previous: str, entry: AccessLogEntry) -> str:
 def begin_read(session: Session) -> None:
     """Start the session's transaction as a plain read (SQLite: deferred, no write lock).
 
-    Read routes read in such a transaction, end it, then `append` and commit in a short write
-    transaction of their own: the write lock is held for the log entry only, and the response
-    still leaves only after its entry is committed."""
+    Read routes read in such a transaction, then call `log_read`, which ends it and commits the
+    log entry in a short write transaction of its own (shared with concurrent reads): the write
+    lock is held for log entries only, and the response still leaves only after its entry is
+    committed."""
     session.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
 def end_read(session: Session) -> None:
     """End the read transaction begun by `begin_read` (objects loaded in it expire)."""
     session.rollback()
+
+
+@dataclass(frozen=True)
+class EntryFields:
+    """What one entry records, before it gets its id, time and hash."""
+
+    user_id: int | None
+    username: str
+    role: str
+    action: str
+    family_id: str | None = None
+    district: str | None = None
+    list_month: str | None = None
+
+
+def _fields(
+    user: Principal,
+    action: str,
+    family_id: str | None,
+    district: str | None,
+    list_month: str | None,
+) -> EntryFields:
+    return EntryFields(
+        user_id=user.id,
+        username=user.username,
+        role=user.role.value,
+        action=action,
+        family_id=family_id,
+        district=district,
+        list_month=list_month,
+    )
+
+
+def _append_all(session: Session, batch: list[EntryFields]) -> list[AccessLogEntry]:
+    """Chain `batch` onto the log in the session's transaction (serialised, see above)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    last = session.execute(
+        select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
+    ).first()
+    previous_id, previous_hash = (last[0], last[1]) if last else (0, GENESIS)
+    entries = []
+    for offset, fields in enumerate(batch, start=1):
+        entry = AccessLogEntry(
+            id=previous_id + offset,
+            at=utcnow().isoformat(timespec="microseconds"),
+            user_id=fields.user_id,
+            username=fields.username,
+            role=fields.role,
+            action=fields.action,
+            family_id=fields.family_id,
+            district=fields.district,
+            list_month=fields.list_month,
+            hash="",
+        )
+        entry.hash = previous_hash = chain_hash(previous_hash, entry)
+        entries.append(entry)
+    session.add_all(entries)
+    session.flush()
+    return entries
 
 
 def append(
@@ -75,29 +150,93 @@ def append(
     district: str | None = None,
     list_month: str | None = None,
 ) -> AccessLogEntry:
-    """Append one entry in the caller's transaction (the caller commits with its read)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-    last = session.execute(
-        select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
-    ).first()
-    previous_id, previous_hash = (last[0], last[1]) if last else (0, GENESIS)
-    entry = AccessLogEntry(
-        id=previous_id + 1,
-        at=utcnow().isoformat(timespec="microseconds"),
-        user_id=user.id,
-        username=user.username,
-        role=user.role.value,
-        action=action,
-        family_id=family_id,
-        district=district,
-        list_month=list_month,
-        hash="",
-    )
-    entry.hash = chain_hash(previous_hash, entry)
-    session.add(entry)
-    session.flush()
-    return entry
+    """Append one entry in the caller's transaction (the caller commits with its write)."""
+    return _append_all(session, [_fields(user, action, family_id, district, list_month)])[0]
+
+
+def log_read(
+    session: Session,
+    *,
+    user: Principal,
+    action: str,
+    family_id: str | None = None,
+    district: str | None = None,
+    list_month: str | None = None,
+) -> None:
+    """End the read begun by `begin_read` and return once its entry is committed.
+
+    Raises whatever the batch's commit raised, so the read's response is never sent unlogged."""
+    end_read(session)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    _writer(engine).write(_fields(user, action, family_id, district, list_month))
+
+
+@dataclass(eq=False)
+class _Pending:
+    fields: EntryFields
+    done: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+
+class GroupCommitWriter:
+    """Batches the entries of concurrent reads into one transaction.
+
+    No thread of its own: the first waiting request whose entry is not written yet becomes the
+    leader, takes every queued entry, writes and commits them, then wakes the others. While it
+    writes, new entries queue for the next batch."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def write(self, fields: EntryFields) -> None:
+        pending = _Pending(fields)
+        with self._cond:
+            self._queue.append(pending)
+            while not pending.done and self._writing:
+                self._cond.wait()
+            if pending.done:
+                _raise_if_failed(pending.error)
+                return
+            batch, self._queue = self._queue, []
+            self._writing = True
+        error: BaseException | None = None
+        try:
+            with Session(self.engine) as session:
+                _append_all(session, [p.fields for p in batch])
+                session.commit()
+        except Exception as exc:  # every waiter of the batch must learn of it
+            logger.error("access log: a batch of %d read entries failed: %s", len(batch),
+                         type(exc).__name__)  # fmt: skip
+            error = exc
+        with self._cond:
+            for item in batch:
+                item.done, item.error = True, error
+            self._writing = False
+            self._cond.notify_all()
+        _raise_if_failed(error)
+
+
+def _raise_if_failed(error: BaseException | None) -> None:
+    if error is not None:
+        raise UnavailableError(
+            "access log: this read could not be logged, so it is not shown; try again"
+        ) from error
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, GroupCommitWriter] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer(engine: Engine) -> GroupCommitWriter:
+    with _WRITERS_GUARD:
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            writer = _WRITERS[engine] = GroupCommitWriter(engine)
+        return writer
 
 
 def read(

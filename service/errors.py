@@ -32,6 +32,12 @@ class ConflictError(ServiceError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class UnavailableError(ServiceError):
+    """The request could not be completed now and may be retried (503)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 class FieldError(ServiceError):
     """Invalid input in one field that the schema alone cannot catch (422)."""
 

@@ -69,9 +69,7 @@ def get_list(
         lang=pick_lang(lang, accept_language),
         names=may_see_names(user, district),
     )
-    access_log.end_read(session)
-    access_log.append(session, user=user, action="list.read", district=district, list_month=month)
-    session.commit()
+    access_log.log_read(session, user=user, action="list.read", district=district, list_month=month)
     return view
 
 
@@ -84,7 +82,5 @@ def get_alerts(district: DistrictPath, user: Council, session: SessionDep) -> Al
     district_scope(user, district)
     access_log.begin_read(session)
     alerts = district_alerts(session, district)
-    access_log.end_read(session)
-    access_log.append(session, user=user, action="alerts.read", district=district)
-    session.commit()
+    access_log.log_read(session, user=user, action="alerts.read", district=district)
     return AlertsRead(district=district, alerts=alerts)

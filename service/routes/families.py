@@ -53,11 +53,9 @@ def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> 
     family = _family_in_scope(session, user, family_id)
     district = family.district
     view = family_view(session, family, names=may_see_names(user, district))
-    access_log.end_read(session)
-    access_log.append(
+    access_log.log_read(
         session, user=user, action="family.read", family_id=family_id, district=district
     )
-    session.commit()
     return view
 
 
@@ -68,11 +66,9 @@ def export(family_id: FamilyId, user: Council, session: SessionDep) -> dict[str,
     family = _family_in_scope(session, user, family_id)
     district = family.district
     data = export_family(session, family)
-    access_log.end_read(session)
-    access_log.append(
+    access_log.log_read(
         session, user=user, action="family.export", family_id=family_id, district=district
     )
-    session.commit()
     return data
 
 
@@ -97,8 +93,7 @@ def get_explanation(
     view = explanation_view(
         session, family_id, district, month, lang=pick_lang(lang, accept_language)
     )
-    access_log.end_read(session)
-    access_log.append(
+    access_log.log_read(
         session,
         user=user,
         action="family.explanation",
@@ -106,7 +101,6 @@ def get_explanation(
         district=district,
         list_month=month,
     )
-    session.commit()
     return view
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from sqlalchemy import delete, text, update
 
 from service.roles import UserRole
@@ -136,3 +139,76 @@ def test_concurrent_appends_keep_one_chain(service: Service) -> None:
         thread.join()
     assert errors == []
     assert verify(service) == {"ok": True, "entries": 80, "first_bad": None}
+
+
+def test_concurrent_reads_share_one_commit_and_keep_one_chain(service: Service) -> None:
+    """Reads that arrive while a batch is being written are committed together, in one
+    transaction, and interleave with synchronous appends without forking the chain."""
+    import threading
+    import time
+
+    from sqlalchemy import event
+
+    from service import access_log
+
+    engine = service.state.engine
+    user = service.user(UserRole.auditor)
+    writer = access_log._writer(engine)
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+
+    def read(n: int) -> None:
+        with service.state.sessions() as session:
+            access_log.begin_read(session)
+            access_log.log_read(session, user=user, action="test.read", family_id=f"R{n}")
+
+    def wait_for(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, "readers did not queue"
+            time.sleep(0.01)
+
+    # A write in progress holds the chain (SQLite write lock, PostgreSQL advisory lock).
+    with service.state.sessions() as blocker:
+        access_log.append(blocker, user=user, action="test.write", family_id="W0")
+        leader = threading.Thread(target=read, args=(0,))
+        leader.start()
+        wait_for(lambda: writer._writing)
+        followers = [threading.Thread(target=read, args=(n,)) for n in range(1, 6)]
+        for thread in followers:
+            thread.start()
+        wait_for(lambda: len(writer._queue) == 5)
+        blocker.commit()
+    for thread in (leader, *followers):
+        thread.join()
+    event.remove(engine, "commit", count)
+    # blocker, the leader's batch of one, then one batch for the five that queued behind it
+    assert len(commits) == 3
+    entries = log(service)
+    assert [e["family_id"] for e in entries][:2] == ["W0", "R0"]
+    assert sorted(str(e["family_id"]) for e in entries[2:7]) == [f"R{n}" for n in range(1, 6)]
+    assert verify(service)["ok"] is True
+
+
+def test_a_read_whose_log_entry_fails_is_not_shown(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import access_log
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(access_log, "_append_all", broken)
+    family = service.seeded.families["Almaly"][0]
+    response = service.client.get(
+        f"/v1/families/{family}", headers=service.headers(COUNCIL, "Almaly")
+    )
+    assert response.status_code == 503
+    assert "could not be logged" in response.json()["detail"]
+    assert family not in response.text
+    monkeypatch.undo()
+    assert log(service) == []

@@ -34,6 +34,7 @@ import signal
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,12 @@ def create_users(home: Path) -> dict[str, str]:
     return tokens
 
 
+def server_pids(pid: int) -> list[int]:
+    """The server process and its worker processes (uvicorn --workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -235,16 +242,17 @@ def survey(iin: str, n: int) -> dict[str, Any]:
             "behaviour_change": False, "days_absent": n % 31}  # fmt: skip
 
 
-def serve_runs(home: Path, args: argparse.Namespace) -> None:
+def serve_runs(home: Path, args: argparse.Namespace, *, workers: int) -> None:
     tokens = create_users(home)
     from features.iin import make_iin
 
     iin = make_iin(dt.date(2012, 3, 4), male=True, serial=77) or "120304300776"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY)
+    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY, workers=workers)
     month = MONTHS[0]
     rng = random.Random(0)
+    invocation = uuid.uuid4().hex[:12]
     try:
         with httpx.Client(timeout=60) as http:
             entries = http.get(
@@ -267,7 +275,9 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
                 return await http.request("GET", "/health", {})
 
             async def submit(http: RawHTTP, n: int, run: int = run) -> tuple[int, bytes]:
-                headers = {**auth["school"], "Idempotency-Key": f"bench-{run}-{n}"}
+                # New keys on every invocation: a reused key would time a cheap replay.
+                key = f"bench-{invocation}-{workers}-{run}-{n}"
+                headers = {**auth["school"], "Idempotency-Key": key}
                 body = json.dumps(survey(iin, n)).encode()
                 return await http.request("POST", "/v1/records/school-surveys", headers, body)
 
@@ -291,15 +301,17 @@ def serve_runs(home: Path, args: argparse.Namespace) -> None:
                 rate, lat = asyncio.run(drive(port, clients, total, call, expect=expect))
                 results.setdefault(name, []).append((rate, pct(lat, 50), pct(lat, 99)))
         base_rate = statistics.median(r[0] for r in results["baseline GET /health"])
-        print(f"\nserver: {args.runs} runs, {args.clients} concurrent clients, "
-              f"{args.requests} requests per scenario; medians over runs")  # fmt: skip
+        print(f"\nserver, {workers} worker process(es): {args.runs} runs, "
+              f"{args.clients} concurrent clients, {args.requests} requests per scenario; "
+              "medians over runs")  # fmt: skip
         print(f"{'scenario':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
         for name, runs in results.items():
             rate = statistics.median(r[0] for r in runs)
             p50 = statistics.median(r[1] for r in runs)
             p99 = statistics.median(r[2] for r in runs)
             print(f"{name:<48} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {rate / base_rate:>11.2f}x")
-        print(f"server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
+        rss = sum(peak_rss_mb(pid) for pid in server_pids(server.pid))
+        print(f"server peak RSS (all processes): {rss:.0f} MB")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -312,17 +324,36 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="Server process counts to measure, one after the other.",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="Keep files here.")
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="Reuse the database a previous run left in --workdir; time the server only.",
+    )
     args = parser.parse_args()
+    if args.serve_only and not (args.workdir and (args.workdir / "patronage.db").exists()):
+        parser.error("--serve-only: expected --workdir holding a previous run's patronage.db")
     with tempfile.TemporaryDirectory(prefix="patronage-bench-") as tmp:
         home = args.workdir or Path(tmp)
         home.mkdir(parents=True, exist_ok=True)
+        if args.serve_only:
+            for workers in args.workers:
+                serve_runs(home, args, workers=workers)
+            return
         champion = setup(home, args.families, args.district_families)
         seconds = time_generation(home, champion, args.runs)
         median = statistics.median(seconds)
         print(f"\nlist generation, {args.families:,} families: median {median:.1f} s "
               f"over {len(seconds)} months (target <= 60 s)")  # fmt: skip
-        serve_runs(home, args)
+        for workers in args.workers:
+            serve_runs(home, args, workers=workers)
     print(f"benchmark process peak RSS: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
 

@@ -52,18 +52,23 @@ def _state() -> tuple[Settings, Secrets, Engine, sessionmaker[Session]]:
     return settings, secrets, engine, make_sessionmaker(engine)
 
 
-def serve(host: str, port: int) -> None:
-    """Run `service.main:create_app` under uvicorn (refuses insecure secrets first)."""
+def serve(host: str, port: int, *, workers: int = 1) -> None:
+    """Run `service.main:create_app` under uvicorn in `workers` processes.
+
+    Refuses insecure secrets and migrates the database once, here, before any worker starts, so
+    workers never race to run the same migration."""
     import uvicorn
 
-    from experiments.settings import get_settings
-    from service.security import InsecureSettingsError, resolve_secrets
-
-    try:
-        resolve_secrets(get_settings())
-    except InsecureSettingsError as exc:
-        raise fail(str(exc)) from None
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info")
+    _settings, _secrets, engine, _sessions = _state()
+    engine.dispose()
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -73,13 +78,21 @@ def register(app: typer.Typer) -> None:
     def serve_command(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1, max=64, help="Server processes (one per core; they share the database)."
+            ),
+        ] = 1,
     ) -> None:
         """Serve the API (and web pages) with uvicorn; GET /health answers when ready.
 
         Needs PATRONAGE_TOKEN_KEY and PATRONAGE_IIN_HASH_KEY (32+ characters) unless
         PATRONAGE_DEMO=1. The database is SQLite under PATRONAGE_HOME unless DATABASE_URL is set.
+        With `--workers N` the processes share one write queue on SQLite (or PostgreSQL's own
+        locking), the login throttle and the access log's hash chain.
         """
-        serve(host, port)
+        serve(host, port, workers=workers)
 
     @app.command("import")
     def import_command(
@@ -152,6 +165,9 @@ def register(app: typer.Typer) -> None:
         and serve. Re-running reuses what exists under PATRONAGE_HOME."""
         from experiments.settings import get_settings
         from service import demo
+        from service.login_throttle import LoginThrottle
+        from service.models import StaticModelSource
+        from service.state import ServiceState
 
         os.environ["PATRONAGE_DEMO"] = "1"
         get_settings.cache_clear()
@@ -171,6 +187,15 @@ def register(app: typer.Typer) -> None:
             with sessions() as session:
                 demo.ensure_lists(engine, session, champion, month=month, say=say)
                 credentials = demo.ensure_demo_users(session, home, say=say)
+            state = ServiceState(
+                settings=settings,
+                secrets=secrets,
+                engine=engine,
+                sessions=sessions,
+                models=StaticModelSource(champion),
+                throttle=LoginThrottle(engine),
+            )
+            demo.ensure_alerts(state, demo.person_iins(data), month=month, say=say)
         except demo.DemoError as exc:
             raise fail(str(exc)) from None
         engine.dispose()

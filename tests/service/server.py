@@ -24,9 +24,18 @@ def free_port() -> int:
 
 
 def start_server(
-    home: Path, port: int, *, token_key: str, iin_key: str, timeout: float = 60.0
+    home: Path,
+    port: int,
+    *,
+    token_key: str,
+    iin_key: str,
+    workers: int = 1,
+    timeout: float = 60.0,
 ) -> subprocess.Popen[bytes]:
     """Start the service on `port` with its data in `home`; return once `/health` answers.
+
+    With `workers` > 1 uvicorn starts that many processes on one database, which must already be
+    migrated (`patronage serve --workers N` migrates before starting them).
 
     The server's stderr is appended to `home/server.stderr` (a pipe nobody reads could fill up
     and stall the server); its tail is in the error if the process exits before answering.
@@ -43,7 +52,7 @@ def start_server(
     command = [
         sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        "--no-access-log",
+        "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
     log = home / "server.stderr"
     with log.open("ab") as stderr:

@@ -17,15 +17,17 @@ Two ways in:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.errors import UnavailableError
@@ -46,23 +48,22 @@ class VerifyResult:
     first_bad: int | None
 
 
-def canonical(entry: AccessLogEntry) -> str:
+#: The fields of an entry that its hash covers: all but the hash itself.
+HASHED_FIELDS: Final = (
+    "id", "at", "user_id", "username", "role", "action", "family_id", "district", "list_month",
+)  # fmt: skip
+
+
+def canonical(entry: AccessLogEntry | Mapping[str, object]) -> str:
     """The canonical JSON of an entry: every field except the hash, sorted keys, no spaces."""
-    fields = {
-        "id": entry.id,
-        "at": entry.at,
-        "user_id": entry.user_id,
-        "username": entry.username,
-        "role": entry.role,
-        "action": entry.action,
-        "family_id": entry.family_id,
-        "district": entry.district,
-        "list_month": entry.list_month,
-    }
+    if isinstance(entry, AccessLogEntry):
+        fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    else:
+        fields = {name: entry[name] for name in HASHED_FIELDS}
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def chain_hash(previous: str, entry: AccessLogEntry) -> str:
+def chain_hash(previous: str, entry: AccessLogEntry | Mapping[str, object]) -> str:
     return hashlib.sha256((previous + canonical(entry)).encode()).hexdigest()
 
 
@@ -112,33 +113,28 @@ def _fields(
     )
 
 
-def _append_all(session: Session, batch: list[EntryFields]) -> list[AccessLogEntry]:
-    """Chain `batch` onto the log in the session's transaction (serialised, see above)."""
+def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, object]]:
+    """Chain `batch` onto the log in the session's transaction (serialised, see above).
+
+    One multi-row INSERT through SQLAlchemy Core: the ORM's unit of work cost more than the
+    hashing for the short entries of a read."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     last = session.execute(
         select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
     ).first()
     previous_id, previous_hash = (last[0], last[1]) if last else (0, GENESIS)
-    entries = []
+    rows: list[dict[str, object]] = []
     for offset, fields in enumerate(batch, start=1):
-        entry = AccessLogEntry(
-            id=previous_id + offset,
-            at=utcnow().isoformat(timespec="microseconds"),
-            user_id=fields.user_id,
-            username=fields.username,
-            role=fields.role,
-            action=fields.action,
-            family_id=fields.family_id,
-            district=fields.district,
-            list_month=fields.list_month,
-            hash="",
-        )
-        entry.hash = previous_hash = chain_hash(previous_hash, entry)
-        entries.append(entry)
-    session.add_all(entries)
-    session.flush()
-    return entries
+        row: dict[str, object] = {
+            "id": previous_id + offset,
+            "at": utcnow().isoformat(timespec="microseconds"),
+            **dataclasses.asdict(fields),
+        }
+        row["hash"] = previous_hash = chain_hash(previous_hash, row)
+        rows.append(row)
+    session.execute(insert(AccessLogEntry), rows)
+    return rows
 
 
 def append(
@@ -151,7 +147,8 @@ def append(
     list_month: str | None = None,
 ) -> AccessLogEntry:
     """Append one entry in the caller's transaction (the caller commits with its write)."""
-    return _append_all(session, [_fields(user, action, family_id, district, list_month)])[0]
+    row = _append_all(session, [_fields(user, action, family_id, district, list_month)])[0]
+    return AccessLogEntry(**row)
 
 
 def log_read(

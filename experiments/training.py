@@ -18,19 +18,18 @@ district, as a council sees it); the run's metrics use the whole held-out period
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from features.contracts import EVENT_TABLES, PROTECTED_ATTRIBUTES, Events, empty_table
 from features.feat_prepare import months_before
+from features.fingerprint import events_fingerprint
 from features.grid import build_grid, monthly_dates
 from features.labels import months_after
 from features.registry import FEATURES
@@ -173,133 +172,6 @@ def data_start(events: Events) -> dt.date:
     if not starts:
         raise ValueError("events: expected at least one agency record, got none")
     return min(starts)  # type: ignore[no-any-return]
-
-
-#: Bumped whenever the byte layout below changes: old fingerprints then stop matching on purpose.
-FINGERPRINT_FORMAT = b"patronage-events-fingerprint/v1\n"
-
-# Canonical dtype names for the header: our own strings, not polars' reprs (which have changed
-# between versions, Utf8 -> String), so the header is as stable as the values.
-_FINGERPRINT_DTYPES: Final[dict[pl.DataType, str]] = {
-    pl.Boolean(): "bool",
-    pl.Int8(): "int8",
-    pl.Int16(): "int16",
-    pl.Int32(): "int32",
-    pl.Int64(): "int64",
-    pl.UInt8(): "uint8",
-    pl.UInt16(): "uint16",
-    pl.UInt32(): "uint32",
-    pl.Float32(): "float32",
-    pl.Float64(): "float64",
-    pl.Date(): "date",
-    pl.String(): "string",
-    pl.List(pl.String()): "list[string]",
-}
-# UTF-8 never contains the bytes 0xFE and 0xFF, so as terminators they cannot collide with text.
-_STRING_END: Final = 0xFF
-_NULL_END: Final = 0xFE
-
-
-def fingerprint(events: Events) -> str:
-    """A version-stable hash of every event table's content (16 hex digits of a SHA-256).
-
-    Independent of row and column order, and of the polars version: rows are sorted by all
-    columns into a total order and each column is fed to SHA-256 in a fixed binary form (format
-    `FINGERPRINT_FORMAT`; see `_column_bytes`), after a header with the table name, the row
-    count and the column names and dtypes. Any changed, added or removed value changes it.
-    """
-    digest = hashlib.sha256(FINGERPRINT_FORMAT)
-    for name in EVENT_TABLES:
-        frame: pl.DataFrame = getattr(events, name)
-        frame = frame.select(sorted(frame.columns))
-        columns = [[c, _fingerprint_dtype(name, c, frame.schema[c])] for c in frame.columns]
-        header = json.dumps(
-            {"table": name, "rows": frame.height, "columns": columns},
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("ascii")
-        digest.update(np.array([len(header)], dtype="<i8").tobytes())
-        digest.update(header)
-        for column in _canonical_order(frame).iter_columns():
-            digest.update(_column_bytes(column))
-    return digest.hexdigest()[:16]
-
-
-def _fingerprint_dtype(table: str, column: str, dtype: pl.DataType) -> str:
-    if dtype not in _FINGERPRINT_DTYPES:
-        raise ValueError(
-            f"{table}.{column}: expected one of {sorted(set(_FINGERPRINT_DTYPES.values()))} "
-            f"for the data fingerprint, got {dtype}"
-        )
-    return _FINGERPRINT_DTYPES[dtype]
-
-
-def _canonical_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` (columns already sorted) with its rows in a total order that depends only on the
-    values: ascending by every column in turn, nulls last, floats with -0.0 as 0.0 and one NaN,
-    lists by an injective text key (`<byte length>:<text>` per element, `-` for a null one)."""
-    if frame.width == 0:
-        return frame
-    canonical = frame.with_columns(
-        pl.when(pl.col(c) == 0).then(0.0).otherwise(pl.col(c)).cast(dtype).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype.is_float()
-    )
-    keys = [
-        pl.col(c)
-        .list.eval(
-            pl.when(pl.element().is_null())
-            .then(pl.lit("-"))
-            .otherwise(pl.element().str.len_bytes().cast(pl.String) + pl.lit(":") + pl.element())
-        )
-        .list.join("")
-        if isinstance(dtype, pl.List)
-        else pl.col(c)
-        for c, dtype in canonical.schema.items()
-    ]
-    return canonical.sort(keys, nulls_last=True, maintain_order=False)
-
-
-def _column_bytes(column: pl.Series) -> bytes:
-    """One column's values in the fingerprint's fixed binary form.
-
-    - bool, integers, floats, dates: one validity byte per row (1 = present), then the values:
-      booleans as one byte 0/1, integers and dates (days since 1970-01-01) as little-endian
-      int64, floats as little-endian float64 with every NaN as the one quiet NaN; nulls as 0;
-    - strings: each value's UTF-8 bytes followed by 0xFF, a null as the single byte 0xFE;
-    - lists of strings: each row's length as little-endian int64 (-1 for a null list), then
-      every element of every row in row order, encoded as strings.
-    """
-    dtype = column.dtype
-    if dtype == pl.String:
-        return _string_bytes(column)
-    if isinstance(dtype, pl.List):
-        lengths = column.list.len().cast(pl.Int64).fill_null(-1).to_numpy()
-        elements = column.explode(empty_as_null=False, keep_nulls=False)
-        return lengths.astype("<i8").tobytes() + _string_bytes(elements)
-    valid = column.is_not_null().to_numpy().astype(np.uint8).tobytes()
-    if dtype == pl.Boolean:
-        values = column.fill_null(False).cast(pl.UInt8).to_numpy().astype(np.uint8)
-    elif dtype.is_float():
-        values = column.cast(pl.Float64).fill_null(0.0).to_numpy().astype("<f8")
-        values[np.isnan(values)] = np.nan
-        values[values == 0.0] = 0.0
-    else:  # integers and dates (a date's physical value is days since the epoch)
-        values = column.cast(pl.Int64).fill_null(0).to_numpy().astype("<i8")
-    return valid + values.tobytes()
-
-
-def _string_bytes(column: pl.Series) -> bytes:
-    lengths = column.str.len_bytes().fill_null(0).cast(pl.Int64).to_numpy()
-    # Via Binary: the UTF-8 bytes as polars holds them, without a detour through a Python str.
-    text = np.frombuffer(column.str.join("").cast(pl.Binary).item(), dtype=np.uint8)
-    ends = np.cumsum(lengths + 1) - 1
-    out = np.empty(text.size + lengths.size, dtype=np.uint8)
-    is_end = np.zeros(out.size, dtype=bool)
-    is_end[ends] = True
-    out[~is_end] = text
-    out[ends] = np.where(column.is_null().to_numpy(), _NULL_END, _STRING_END)
-    return out.tobytes()
 
 
 def oracle_scores(truth: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
@@ -514,7 +386,7 @@ def train(
         model=model,
         config=config,
         split=split,
-        data_fingerprint=fingerprint(visible),
+        data_fingerprint=events_fingerprint(visible),
         n_train=train_rows.height,
         n_valid=valid_rows.height,
         metrics=metrics,

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from features.contracts import ALERT_KINDS, PROTECTION_KINDS, Events, PoliceKind
+from features.fingerprint import update_digest
 from features.pipeline import build_features
 from service.db import read_connection
 from service.errors import FieldError, NotFoundError
@@ -87,12 +88,22 @@ class DistrictList:
     families: list[dict[str, Any]] = field(repr=False)  # rows of `snapshot_families`
 
 
+#: Bumped whenever the byte layout of `fingerprint` changes. Snapshots stored before the tag
+#: existed hold one over polars `hash_rows`, which a later polars version need not reproduce.
+LIST_FINGERPRINT_FORMAT: Final = b"patronage-list-fingerprint/v1\n"
+
+
 def fingerprint(features: pl.DataFrame, *, as_of: dt.date) -> str:
-    """sha256 over the point-in-time features (row hashes, fixed seed) and the as-of date."""
-    digest = hashlib.sha256(as_of.isoformat().encode())
-    digest.update(json.dumps(features.columns).encode())
-    frame = features.sort("family_id")
-    digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
+    """The data fingerprint of a month's lists: 64 hex digits of a SHA-256 over
+    `LIST_FINGERPRINT_FORMAT`, the as-of date (ISO, 10 ASCII bytes) and the point-in-time
+    features in the canonical byte form of `features.fingerprint.update_digest`.
+
+    The same as-of date and feature values give the same fingerprint whatever the row or column
+    order and the polars version, so an auditor can re-generate a past month after an upgrade.
+    """
+    digest = hashlib.sha256(LIST_FINGERPRINT_FORMAT)
+    digest.update(as_of.isoformat().encode("ascii"))
+    update_digest(digest, features, name="features")
     return digest.hexdigest()
 
 

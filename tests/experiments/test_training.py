@@ -14,12 +14,12 @@ from experiments.training import (
     TrainingConfig,
     TrainingResult,
     drop_agency,
-    fingerprint,
     known_before,
     time_split,
     train,
 )
 from features.contracts import PROTECTED_ATTRIBUTES
+from features.fingerprint import events_fingerprint
 from features.labels import months_after
 from features.simulate import Population
 from model.training import BoosterParams
@@ -81,7 +81,7 @@ def test_records_known_after_until_do_not_change_the_model(
         pl.col("record_id") + "-dup"
     )
     tampered = replace(events, outcomes=future_outcomes, police_signals=pl.concat([police, extra]))
-    assert fingerprint(known_before(tampered, UNTIL)) == trained.data_fingerprint
+    assert events_fingerprint(known_before(tampered, UNTIL)) == trained.data_fingerprint
     again = train(tampered, config=_config())
     assert again.model.best_iteration_ == trained.model.best_iteration_
     sample = trained.explanation_sample

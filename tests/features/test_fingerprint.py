@@ -21,8 +21,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from experiments.training import FINGERPRINT_FORMAT, fingerprint
 from features.contracts import EVENT_TABLES, TABLES, Events
+from features.fingerprint import FINGERPRINT_FORMAT, events_fingerprint, update_digest
 
 EXPECTED = "78ec5ce9259f52bd"
 
@@ -212,7 +212,7 @@ def _reference(events: Events) -> str:
 
 
 def test_fingerprint_of_tiny_events_is_pinned() -> None:
-    assert fingerprint(tiny_events()) == EXPECTED
+    assert events_fingerprint(tiny_events()) == EXPECTED
 
 
 def test_format_tag_is_the_one_pinned_here() -> None:
@@ -222,7 +222,7 @@ def test_format_tag_is_the_one_pinned_here() -> None:
 
 @pytest.mark.parametrize("events", [tiny_events(), odd_events()], ids=["tiny", "odd"])
 def test_fast_path_matches_the_documented_layout(events: Events) -> None:
-    assert fingerprint(events) == _reference(events)
+    assert events_fingerprint(events) == _reference(events)
 
 
 def _shuffled(events: Events, seed: int) -> Events:
@@ -244,7 +244,7 @@ def _shuffled(events: Events, seed: int) -> Events:
 @pytest.mark.parametrize("make", [tiny_events, odd_events], ids=["tiny", "odd"])
 def test_row_and_column_order_do_not_matter(make: Any, seed: int) -> None:
     events = make()
-    assert fingerprint(_shuffled(events, seed)) == fingerprint(events)
+    assert events_fingerprint(_shuffled(events, seed)) == events_fingerprint(events)
 
 
 def _changed(value: Any, dtype: pl.DataType) -> Any:
@@ -278,7 +278,7 @@ def test_any_changed_value_changes_the_fingerprint(table: str, column: str, row:
     values = frame[column].to_list()
     values[row] = _changed(values[row], frame.schema[column])
     edited = frame.with_columns(pl.Series(column, values, dtype=frame.schema[column]))
-    assert fingerprint(replace(events, **{table: edited})) != fingerprint(events)
+    assert events_fingerprint(replace(events, **{table: edited})) != events_fingerprint(events)
 
 
 @pytest.mark.parametrize(
@@ -301,14 +301,14 @@ def test_nulls_and_boundaries_are_distinguished(column: str, row: int, after: An
     values = frame[column].to_list()
     values[row] = after
     edited = frame.with_columns(pl.Series(column, values, dtype=frame.schema[column]))
-    assert fingerprint(replace(events, families=edited)) != fingerprint(events)
+    assert events_fingerprint(replace(events, families=edited)) != events_fingerprint(events)
 
 
 def test_swapping_values_between_rows_changes_the_fingerprint() -> None:
     # Same multiset of values per column, different rows: a per-column hash would miss it.
     events = tiny_events()
     persons = events.persons.with_columns(pl.col("iin").reverse())
-    assert fingerprint(replace(events, persons=persons)) != fingerprint(events)
+    assert events_fingerprint(replace(events, persons=persons)) != events_fingerprint(events)
 
 
 def test_negative_zero_and_nan_payloads_are_canonical() -> None:
@@ -323,17 +323,28 @@ def test_negative_zero_and_nan_payloads_are_canonical() -> None:
     assert 0xFFF8_0000_0000_0001 in bits.tolist()
     assert str(frame["f32"][3]) == "0.0"
     assert str(events.families["f32"][3]) == "-0.0"
-    assert fingerprint(replace(events, families=frame)) == fingerprint(events)
+    assert events_fingerprint(replace(events, families=frame)) == events_fingerprint(events)
 
 
 def test_integer_width_is_part_of_the_header() -> None:
     events = tiny_events()
     widened = events.families.with_columns(pl.col("n_children").cast(pl.Int64))
-    assert fingerprint(replace(events, families=widened)) != fingerprint(events)
+    assert events_fingerprint(replace(events, families=widened)) != events_fingerprint(events)
 
 
 def test_unsupported_dtype_names_table_column_and_type() -> None:
     events = tiny_events()
     odd = events.outcomes.with_columns(pl.col("event_date").cast(pl.Datetime("us")))
     with pytest.raises(ValueError, match=r"outcomes\.event_date: expected one of .*got Datetime"):
-        fingerprint(replace(events, outcomes=odd))
+        events_fingerprint(replace(events, outcomes=odd))
+
+
+def test_update_digest_hashes_the_frame_under_its_name() -> None:
+    # The same rows under another name are other data (a table's name is in its header).
+    frame = tiny_events().families
+    digests = [hashlib.sha256(), hashlib.sha256(), hashlib.sha256()]
+    update_digest(digests[0], frame, name="families")
+    update_digest(digests[1], frame[::-1], name="families")
+    update_digest(digests[2], frame, name="persons")
+    assert digests[0].hexdigest() == digests[1].hexdigest()
+    assert digests[0].hexdigest() != digests[2].hexdigest()

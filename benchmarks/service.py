@@ -11,7 +11,8 @@ LightGBM model on point-in-time features (labels: a recorded outcome within 6 mo
 
 Timed:
 - list generation for every district, one month per run (2025-12, 2025-11, ...): median;
-- the server (uvicorn, one process, subprocess) on a free loopback port, per run:
+- the server (uvicorn in a subprocess, with each of `--workers` process counts, default 1 and
+  2) on a free loopback port; clients connect one after another, then per run:
   baseline `GET /health` at `--clients` concurrency (the cost of a request that does nothing),
   submissions (school surveys with idempotency keys), explanation reads (auditor, random Bench
   families, each one appends to the access log), list reads of the Bench district (council, one
@@ -19,7 +20,8 @@ Timed:
   to the baseline of the same run.
 
 The clients run on the same machine as the server, so they compete for the same cores.
-Usage: `python -m benchmarks.service [--families 100000] [--runs 3] [--clients 32]`.
+Usage: `python -m benchmarks.service [--families 100000] [--runs 3] [--clients 32]
+[--workers 1 2] [--workdir DIR [--serve-only]]`.
 """
 
 from __future__ import annotations
@@ -180,11 +182,14 @@ class RawHTTP:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
+    async def connect(self) -> None:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
     async def request(
         self, method: str, path: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        await self.connect()
         assert self.reader is not None
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
@@ -223,6 +228,12 @@ async def drive(
                 raise RuntimeError(f"HTTP {status}: {body[:200]!r}")
 
     connections = [RawHTTP(port) for _ in range(clients)]
+    for http in connections:
+        # Clients arrive one after another (as browsers do), not in one burst: a burst is
+        # accepted in one go by whichever worker process wakes first (asyncio accepts up to the
+        # backlog per wake-up), which once left 37 connections on one worker and 5 on the other.
+        await http.connect()
+        await asyncio.sleep(0.005)
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(http) for http in connections))
     elapsed = time.perf_counter() - t0

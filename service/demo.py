@@ -246,13 +246,7 @@ def _police_user(session: Session, district: str) -> Principal | None:
     )
     if user is None:
         return None
-    return Principal(
-        id=user.id,
-        username=user.username,
-        role=UserRole(user.role),
-        district=user.district,
-        institution_id=user.institution_id,
-    )
+    return Principal.of(user)
 
 
 def _mid_ranked(ranked: Sequence[str], n: int) -> list[int]:

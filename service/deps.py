@@ -85,13 +85,7 @@ def principal_from_token(token: str | None, *, state: ServiceState, session: Ses
         user = conn.execute(query).first()
     if user is None or not user.active or user.username != claims.username:
         raise _unauthorized("invalid or expired token")
-    return Principal(
-        id=user.id,
-        username=user.username,
-        role=UserRole(user.role),
-        district=user.district,
-        institution_id=user.institution_id,
-    )
+    return Principal.of(user)
 
 
 def get_current_user(request: Request, state: StateDep, session: SessionDep) -> Principal:

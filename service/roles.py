@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class UserRole(StrEnum):
@@ -28,3 +29,14 @@ class Principal:
     role: UserRole
     district: str | None
     institution_id: str | None
+
+    @classmethod
+    def of(cls, user: Any) -> Principal:
+        """The principal of a `users` row (an ORM `User` or a selected row with its columns)."""
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=UserRole(user.role),
+            district=user.district,
+            institution_id=user.institution_id,
+        )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from features.iin import make_iin
+from service.db import make_engine
+from service.migrate import upgrade
 from service.roles import Principal, UserRole
 from service.security import create_access_token, hash_iin, hash_password
 from service.tables import (
@@ -131,6 +134,19 @@ def seed_registry(
     session.commit()
     out.users = seed_users(session)
     return out
+
+
+def seed_home(home: Path, *, iin_key: bytes, families_per_district: int = 10) -> Seeded:
+    """A migrated SQLite database `home/patronage.db` holding a seeded registry, for tests that
+    run the server in its own process."""
+    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seeded = seed_registry(
+            session, iin_key=iin_key, families_per_district=families_per_district
+        )
+    engine.dispose()
+    return seeded
 
 
 def seed_users(session: Session) -> dict[tuple[UserRole, str | None], Principal]:

@@ -19,11 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db import make_engine
-from service.migrate import upgrade
 from service.roles import UserRole
 from service.tables import IdempotencyKey, SchoolSurveyRow
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
-from tests.service.factory import seed_registry, token_for
+from tests.service.factory import seed_home, token_for
 from tests.service.server import free_port, start_server
 
 CLIENTS = 4
@@ -33,11 +32,7 @@ KILL_AFTER = 50  # acknowledged submissions before SIGKILL
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    engine = make_engine(f"sqlite:///{tmp_path / 'patronage.db'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        seeded = seed_registry(session, iin_key=IIN_KEY.encode(), families_per_district=10)
-    engine.dispose()
+    seeded = seed_home(tmp_path, iin_key=IIN_KEY.encode())
     tmp_path.joinpath("token").write_text(
         token_for(seeded.users[(UserRole.school, "Almaly")], TOKEN_KEY)
     )

@@ -13,13 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session
 
-from service.db import make_engine
-from service.migrate import upgrade
 from service.roles import UserRole
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
-from tests.service.factory import Seeded, seed_registry, token_for
+from tests.service.factory import Seeded, seed_home, token_for
 from tests.service.server import free_port, start_server
 from tests.service.test_crash import body
 
@@ -29,12 +26,7 @@ PER_CLIENT = 30
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Seeded:
-    engine = make_engine(f"sqlite:///{tmp_path / 'patronage.db'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        seeded = seed_registry(session, iin_key=IIN_KEY.encode(), families_per_district=10)
-    engine.dispose()
-    return seeded
+    return seed_home(tmp_path, iin_key=IIN_KEY.encode())
 
 
 @pytest.mark.slow

@@ -162,11 +162,12 @@ def log_read(
 ) -> None:
     """End the read begun by `begin_read` and return once its entry is committed.
 
-    Raises whatever the batch's commit raised, so the read's response is never sent unlogged."""
+    Raises `UnavailableError` (503) when the entry's batch could not be committed, so the read's
+    response is never sent unlogged."""
     end_read(session)
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    _writer(engine).write(_fields(user, action, family_id, district, list_month))
+    _writer(engine).write(engine, _fields(user, action, family_id, district, list_month))
 
 
 @dataclass(eq=False)
@@ -183,13 +184,15 @@ class GroupCommitWriter:
     leader, takes every queued entry, writes and commits them, then wakes the others. While it
     writes, new entries queue for the next batch."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
+        # No reference to the engine: writers are kept per engine in a WeakKeyDictionary, and a
+        # value that referred to its key would keep both alive for ever.
         self._cond = threading.Condition()
         self._queue: list[_Pending] = []
         self._writing = False
 
-    def write(self, fields: EntryFields) -> None:
+    def write(self, engine: Engine, fields: EntryFields) -> None:
+        """Return once `fields` is committed to the log of `engine`'s database."""
         pending = _Pending(fields)
         with self._cond:
             self._queue.append(pending)
@@ -200,20 +203,22 @@ class GroupCommitWriter:
                 return
             batch, self._queue = self._queue, []
             self._writing = True
-        error: BaseException | None = None
+        error: BaseException | None = RuntimeError("the batch was interrupted")
         try:
-            with Session(self.engine) as session:
+            with Session(engine) as session:
                 _append_all(session, [p.fields for p in batch])
                 session.commit()
+            error = None
         except Exception as exc:  # every waiter of the batch must learn of it
             logger.error("access log: a batch of %d read entries failed: %s", len(batch),
                          type(exc).__name__)  # fmt: skip
             error = exc
-        with self._cond:
-            for item in batch:
-                item.done, item.error = True, error
-            self._writing = False
-            self._cond.notify_all()
+        finally:  # even when interrupted, so that no waiter waits for ever
+            with self._cond:
+                for item in batch:
+                    item.done, item.error = True, error
+                self._writing = False
+                self._cond.notify_all()
         _raise_if_failed(error)
 
 
@@ -232,7 +237,7 @@ def _writer(engine: Engine) -> GroupCommitWriter:
     with _WRITERS_GUARD:
         writer = _WRITERS.get(engine)
         if writer is None:
-            writer = _WRITERS[engine] = GroupCommitWriter(engine)
+            writer = _WRITERS[engine] = GroupCommitWriter()
         return writer
 
 

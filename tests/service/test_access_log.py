@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, text, update
 
-from service.roles import UserRole
+from service.roles import Principal, UserRole
 from service.tables import AccessLogEntry
 from tests.service.conftest import Service
 
@@ -212,3 +213,30 @@ def test_a_read_whose_log_entry_fails_is_not_shown(
     assert family not in response.text
     monkeypatch.undo()
     assert log(service) == []
+
+
+def test_group_commit_writer_does_not_keep_its_engine_alive(tmp_path: Path) -> None:
+    """Writers are cached per engine; a test suite or a CLI that makes many engines must not
+    keep every one (and its pooled connections) alive through that cache."""
+    import gc
+    import weakref
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from service import access_log
+    from service.db import make_engine
+    from service.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(engine)
+    user = Principal(id=1, username="a", role=UserRole.auditor, district=None, institution_id=None)
+    with OrmSession(engine) as session:
+        access_log.begin_read(session)
+        access_log.log_read(session, user=user, action="test.read")
+    with OrmSession(engine) as session:
+        assert access_log.verify(session).entries == 1
+    engine.dispose()
+    alive = weakref.ref(engine)
+    del engine, session
+    gc.collect()
+    assert alive() is None

@@ -12,14 +12,17 @@ from service.tables import LoginFailure
 
 #: Longest username kept as a key (the column's width); longer ones share their prefix's count.
 _KEY_CHARS = 64
+#: Counts idle this long are forgotten (at the next failure), so guessed usernames do not pile up.
+FORGET_AFTER_S = 24 * 3600
 
 
 class LoginThrottle:
     """Failed logins per (username, client), stored in the `login_failures` table.
 
     After `free` failures each further attempt must wait `base * 2**(failures - free)` seconds
-    (capped at `cap`); a success clears the count. The table makes the count the same in every
-    process of `patronage serve --workers N` and survives a restart.
+    (capped at `cap`); a success clears the count, and so does a day without failures. The table
+    makes the count the same in every process of `patronage serve --workers N` and survives a
+    restart.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class LoginThrottle:
             set_={"failures": LoginFailure.failures + 1, "last_at": now},
         )
         with self.engine.begin() as conn:
+            conn.execute(delete(LoginFailure).where(LoginFailure.last_at < now - FORGET_AFTER_S))
             conn.execute(statement)
 
     def succeeded(self, username: str, client: str) -> None:

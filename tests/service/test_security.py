@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from experiments.settings import Settings
 from service.db import make_engine
-from service.login_throttle import LoginThrottle
+from service.login_throttle import FORGET_AFTER_S, LoginThrottle
 from service.main import create_app
 from service.migrate import upgrade
 from service.roles import UserRole
@@ -23,6 +24,7 @@ from service.security import (
     resolve_secrets,
     verify_password,
 )
+from service.tables import LoginFailure
 from tests.service.conftest import TOKEN_KEY, Service
 from tests.service.factory import PASSWORD
 
@@ -107,6 +109,14 @@ def test_throttle_grows_exponentially_and_is_shared_through_the_database(db_url:
     throttle.failed("x" * 500, "c")
     throttle.succeeded("u", "c")
     assert throttle.retry_after("u", "c") == 0
+    # A day without failures forgets a count (at the next failure of anyone).
+    for _ in range(4):
+        throttle.failed("v", "c")
+    assert throttle.retry_after("v", "c") > 0
+    with engine.begin() as conn:
+        conn.execute(update(LoginFailure).values(last_at=LoginFailure.last_at - FORGET_AFTER_S - 1))
+    throttle.failed("w", "c")
+    assert throttle.retry_after("v", "c") == 0
     other_process.engine.dispose()
     engine.dispose()
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from sqlalchemy.orm import Session
 
+from model.reasons import Lang
 from service import access_log
 from service.corrections import correct_record
 from service.decisions import create_decision, to_read
@@ -72,27 +73,17 @@ def export(family_id: FamilyId, user: Council, session: SessionDep) -> dict[str,
     return data
 
 
-@explain_router.get("/v1/families/{family_id}/explanation", response_model=ExplanationRead)
-def get_explanation(
-    family_id: FamilyId,
-    user: CouncilOrAuditor,
-    session: SessionDep,
-    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
-    lang: Annotated[str | None, Query(pattern="^(kk|ru|en)$")] = None,
-    accept_language: Annotated[str | None, Header()] = None,
+def read_explanation(
+    session: Session, user: Principal, family_id: str, *, month: str | None, lang: Lang
 ) -> ExplanationRead:
-    """The family's score in `month`'s list (default: the latest) and every feature's value,
-    contribution (log-odds TreeSHAP) and reason text: `base_value + sum(contribution) ==
-    raw_score`. Read from the stored snapshot, so a past month reads exactly as it was shown.
-    The read is logged."""
+    """The explanation of `family_id` in `month`'s list (default: the latest), after the scope
+    check, with the read written to the access log. The route and the web pages both use it."""
     access_log.begin_read(session)
     district = _family_in_scope(session, user, family_id).district
     month = month or latest_month(session, district)
     if month is None:
         raise NotFoundError(f"month: district {district!r} has no list yet")
-    view = explanation_view(
-        session, family_id, district, month, lang=pick_lang(lang, accept_language)
-    )
+    view = explanation_view(session, family_id, district, month, lang=lang)
     access_log.log_read(
         session,
         user=user,
@@ -102,6 +93,31 @@ def get_explanation(
         list_month=month,
     )
     return view
+
+
+@explain_router.get(
+    "/v1/families/{family_id}/explanation",
+    # The body is serialised here, once: with a response_model FastAPI would validate the
+    # 130-contribution object again in a second worker-thread hop. The schema stays documented.
+    response_model=None,
+    responses={200: {"model": ExplanationRead, "description": "The explanation."}},
+)
+def get_explanation(
+    family_id: FamilyId,
+    user: CouncilOrAuditor,
+    session: SessionDep,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    lang: Annotated[str | None, Query(pattern="^(kk|ru|en)$")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The family's score in `month`'s list (default: the latest) and every feature's value,
+    contribution (log-odds TreeSHAP) and reason text: `base_value + sum(contribution) ==
+    raw_score`. Read from the stored snapshot, so a past month reads exactly as it was shown.
+    The read is logged."""
+    view = read_explanation(
+        session, user, family_id, month=month, lang=pick_lang(lang, accept_language)
+    )
+    return Response(view.model_dump_json(), media_type="application/json")
 
 
 @council_router.post(

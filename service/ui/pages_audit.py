@@ -16,7 +16,7 @@ from service.errors import NotFoundError
 from service.list_views import list_months
 from service.routes.audit import get_access_log, get_models, verify_access_log
 from service.routes.districts import get_list
-from service.routes.families import get_explanation
+from service.routes.families import read_explanation
 from service.tables import AccessLogEntry, Family, ListSnapshot
 from service.ui import i18n, labels
 from service.ui.auth import ROLE_LABELS, AuditorUser, ModelReader
@@ -273,7 +273,7 @@ def explanation_page(
 ) -> Response:
     """Every contribution of one list entry, with the waterfall; pseudonymous id only."""
     lang = request_lang(request)
-    explanation = get_explanation(family_id, user, session, month=month, lang=lang)
+    explanation = read_explanation(session, user, family_id, month=month, lang=lang)
     family = session.get(Family, family_id)
     district = family.district if family is not None else ""
     chart = waterfall_svg(

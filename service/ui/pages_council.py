@@ -20,7 +20,7 @@ from service.errors import FieldError, NotFoundError
 from service.families import persons
 from service.list_views import list_months
 from service.routes.districts import get_alerts, get_list
-from service.routes.families import get_explanation, get_family_view, post_decision
+from service.routes.families import get_family_view, post_decision, read_explanation
 from service.schemas import MIN_LOWER_REASON, DecisionCreate, Measure, Priority
 from service.ui import i18n, labels
 from service.ui.auth import CouncilUser, check_csrf
@@ -222,7 +222,7 @@ def _family_context(
     score = None
     chart = None
     try:
-        explanation = get_explanation(family_id, user, session, month=month, lang=lang)
+        explanation = read_explanation(session, user, family_id, month=month, lang=lang)
     except NotFoundError:
         session.rollback()
         explanation = None

@@ -13,6 +13,7 @@ from service.events import load_events
 from service.lists import compute_lists
 from service.models import Champion
 from service.roles import UserRole
+from service.schemas import ExplanationRead
 from service.tables import ListSnapshot
 from tests.service.conftest import Service
 
@@ -124,6 +125,12 @@ def test_explanation_adds_up_and_matches_the_snapshot(listed_service: Service) -
     by_feature = {c["feature"]: c for c in data["contributions"]}
     for reason in entry["reasons"]:
         assert by_feature[reason["feature"]]["contribution"] == reason["contribution"]
+    # The route serialises the body itself: it must still be exactly the documented schema.
+    assert response.headers["content-type"] == "application/json"
+    assert ExplanationRead.model_validate_json(response.content).model_dump() == data
+    documented = listed_service.client.get("/openapi.json").json()["paths"]
+    ok = documented["/v1/families/{family_id}/explanation"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/ExplanationRead")
 
 
 def test_same_month_twice_gives_the_same_snapshot(

@@ -191,6 +191,7 @@ class RawHTTP:
     ) -> tuple[int, bytes]:
         await self.connect()
         assert self.reader is not None
+        assert self.writer is not None
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if body:

@@ -9,13 +9,15 @@ from pathlib import Path
 
 from experiments.training import TrainingResult, feature_sources
 from model import plots
-from model.model_card import ModelCardInfo, render_model_card
+from model.model_card import ModelCardInfo, card_filename, render_model_card
+from model.reasons import LANGS
 
 log = logging.getLogger(__name__)
 
 
 def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
-    """Write plots, `model_card.md`, `metrics.json` (and the fairness report) under `directory`."""
+    """Write plots, the model card (`model_card.md` in English, `model_card.kk.md`,
+    `model_card.ru.md`), `metrics.json` (and the fairness report) under `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     y = result.scored.rows["label"].to_numpy()
@@ -48,8 +50,9 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         params=result.config.as_params(),
         inner_buffer=result.config.inner_buffer,
     )
-    card_path = directory / "model_card.md"
-    card_path.write_text(render_model_card(card), "utf-8")
+    card_paths = [directory / card_filename(lang) for lang in LANGS]
+    for lang, card_path in zip(LANGS, card_paths, strict=True):
+        card_path.write_text(render_model_card(card, lang=lang), "utf-8")
     metrics_path = directory / "metrics.json"
     metrics_path.write_text(
         json.dumps(
@@ -64,7 +67,7 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         ),
         "utf-8",
     )
-    written += [card_path, metrics_path]
+    written += [*card_paths, metrics_path]
     if result.fairness_report is not None:
         import fairness
 

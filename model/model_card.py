@@ -1,4 +1,5 @@
-"""The model card (`model_card.md`) of a training run, rendered from the run's facts."""
+"""The model card (`model_card.md`, `model_card.kk.md`, `model_card.ru.md`) of a training run,
+rendered from the run's facts; the texts of each language are in `model.model_card_texts`."""
 
 from __future__ import annotations
 
@@ -6,15 +7,26 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-CARD_METRICS = (
-    ("auc", "AUC"),
-    ("average_precision", "AP"),
-    ("precision_at_5pct", "P@5%"),
-    ("precision_at_5pct_district", "P@5% per district"),
-    ("recall_at_5pct_district", "R@5% per district"),
-    ("brier", "Brier"),
-    ("ece", "ECE"),
+from model.model_card_texts import TEXTS, CardTexts
+from model.reasons import LANGS, Lang
+
+#: Columns of the metrics table: key in the run's flat metrics, label, per-district figure.
+CARD_METRICS: tuple[tuple[str, str, bool], ...] = (
+    ("auc", "AUC", False),
+    ("average_precision", "AP", False),
+    ("precision_at_5pct", "P@5%", False),
+    ("precision_at_5pct_district", "P@5%", True),
+    ("recall_at_5pct_district", "R@5%", True),
+    ("brier", "Brier", False),
+    ("ece", "ECE", False),
 )
+
+
+def card_filename(lang: Lang) -> str:
+    """File name of the card in `lang` among a run's artifacts: `model_card.md` for English
+    (the name older runs and other tools rely on), `model_card.<lang>.md` otherwise."""
+    _check_lang(lang)
+    return "model_card.md" if lang == "en" else f"model_card.{lang}.md"
 
 
 @dataclass(frozen=True)
@@ -41,99 +53,99 @@ class ModelCardInfo:
     inner_buffer: bool = False
 
 
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"lang: expected one of {', '.join(LANGS)}, got {lang!r}")
+
+
 def _fmt(value: float | None) -> str:
     return "–" if value is None or value != value else f"{value:.4f}"
 
 
-def render_model_card(info: ModelCardInfo) -> str:
-    """Markdown text of the card."""
+def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
+    """Markdown text of the card in `lang` (one of `model.reasons.LANGS`).
+
+    Every language states the same sections and the same figures; sentences the pipeline wrote
+    (gate failures, fairness warnings) are quoted as written, in English, and said to be.
+    """
+    _check_lang(lang)
+    t = TEXTS[lang]
+    trained_until = info.trained_until.isoformat()
     lines = [
-        f"# Model card: {info.model_name}",
+        f"# {t.title.format(name=info.model_name)}",
         "",
-        "## Intended use",
-        "Decision support for district interdepartmental prevention councils: a monthly list of "
-        "families ranked by the calibrated probability of a *recorded* serious incident in the "
-        f"next {info.horizon_months} months, with reasons, to prioritise offers of assistance "
-        "(psychologist, social patronage, crisis centre, follow-up of protective orders). A "
-        "person reviews every case and records the decision.",
+        f"## {t.h_intended_use}",
+        t.intended_use.format(horizon=info.horizon_months),
         "",
-        "## Not for",
-        "- any sanction, benefit cut, custody decision or police action taken on the score;",
-        "- closing a case that has open signals (open orders and recent violations are always "
-        "shown, whatever the score);",
-        "- populations or periods other than those it was validated on without re-validation "
-        "(calibration does not travel between populations).",
+        f"## {t.h_not_for}",
+        *(f"- {item}" for item in t.not_for),
         "",
-        "## What the label measures and what it misses",
-        f"Label = a criminal domestic-violence offense, a protective-order violation, a "
-        f"hospital-treated injury or a child taken into care, *recorded* within "
-        f"{info.horizon_months} months after the as-of date. Recorded is not the same as "
-        "happened: most violence is never recorded, and recording differs by district and "
-        "group. The model predicts what agencies will record, not violence itself; a low score "
-        "is not evidence of safety.",
+        f"## {t.h_label}",
+        t.label.format(horizon=info.horizon_months),
         "",
-        "## Data and time ranges",
-        f"- trained until (records known before): {info.trained_until.isoformat()}",
-        f"- training as-of dates: {_range(info.train_as_of)} ({info.n_train:,} family-months)",
-        f"- held-out as-of dates (early stopping, calibration, metrics below): "
-        f"{_range(info.valid_as_of)} ({info.n_valid:,} family-months)",
-        f"- no label window of any as-of date reaches past {info.trained_until.isoformat()}"
-        + (
-            "; training label windows end before the held-out period starts"
-            if info.inner_buffer
-            else "; training as-of dates end before the held-out period (their label windows "
-            "may overlap it)"
+        f"## {t.h_data}",
+        f"- {t.trained_until.format(date=trained_until)}",
+        f"- {t.train_dates.format(dates=_range(info.train_as_of, t), n=f'{info.n_train:,}')}",
+        f"- {t.valid_dates.format(dates=_range(info.valid_as_of, t), n=f'{info.n_valid:,}')}",
+        f"- {t.label_windows.format(date=trained_until)}"
+        + (t.inner_buffer if info.inner_buffer else t.no_inner_buffer),
+        f"- {t.fingerprint.format(fingerprint=info.data_fingerprint)}",
+        "- "
+        + t.features_by_source.format(
+            counts=", ".join(
+                f"{t.sources.get(k, k)} {v}" for k, v in sorted(info.features_by_source.items())
+            )
         ),
-        f"- data fingerprint: `{info.data_fingerprint}`",
-        "- features by source: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(info.features_by_source.items())),
-        "- protected attributes and region/district are never features",
-        f"- calibration: {info.calibration}; bands cut at "
-        + ", ".join(f"{c:g}" for c in info.band_cuts),
+        f"- {t.protected}",
+        "- "
+        + t.calibration.format(
+            method=info.calibration, cuts=", ".join(f"{c:g}" for c in info.band_cuts)
+        ),
         "",
-        "## Metrics on the held-out period",
-        "Ranking figures use the raw score; Brier and ECE use out-of-fold calibrated "
-        "probabilities. Precision@k is tie-aware (worst ordering).",
+        f"## {t.h_metrics}",
+        t.metrics_note,
         "",
-        "| ranker | " + " | ".join(label for _, label in CARD_METRICS) + " |",
+        f"| {t.ranker} | "
+        + " | ".join(
+            t.per_district.format(metric=label) if per_district else label
+            for _, label, per_district in CARD_METRICS
+        )
+        + " |",
         "|---" * (len(CARD_METRICS) + 1) + "|",
     ]
     for ranker, values in info.metrics.items():
-        cells = " | ".join(_fmt(values.get(key)) for key, _ in CARD_METRICS)
+        cells = " | ".join(_fmt(values.get(key)) for key, _, _ in CARD_METRICS)
         lines.append(f"| {ranker} | {cells} |")
-    lines += ["", "Oracle figures (simulated truth) are reported but never gate promotion.", ""]
+    lines += ["", t.oracle_note, ""]
     if info.source_shares:
-        lines += [
-            "## What the scores rest on",
-            "Share of the absolute contributions per data source (an association, not a "
-            "cause): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(info.source_shares.items())),
-            "",
-        ]
-    lines += ["## Fairness summary"]
-    lines += [f"- {s}" for s in info.fairness_summary] or ["- not available for this run"]
-    lines += ["", "## Gate", "passed" if info.gate_passed else "failed:"]
+        shares = ", ".join(
+            f"{t.sources.get(k, k)} {v:.0%}" for k, v in sorted(info.source_shares.items())
+        )
+        lines += [f"## {t.h_rests_on}", t.rests_on.format(shares=shares), ""]
+    lines += [f"## {t.h_fairness}"]
+    summary = [t.verdicts.get(s, s) for s in info.fairness_summary]
+    if any(s not in t.verdicts for s in info.fairness_summary):
+        lines += _quoted_note(t)
+    lines += [f"- {s}" for s in summary] or [f"- {t.fairness_missing}"]
+    lines += ["", f"## {t.h_gate}"]
+    if info.gate_failures:
+        lines += _quoted_note(t)
+    lines += [t.gate_passed if info.gate_passed else t.gate_failed]
     lines += [f"- {f}" for f in info.gate_failures]
-    lines += [
-        "",
-        "## Known limitations",
-        "- Trained and validated on a synthetic population; real data needs local "
-        "re-validation and re-calibration before any use.",
-        "- Recording bias: families more visible to police or clinics get more signals; the "
-        "fairness audit measures, but cannot remove, this bias.",
-        "- The held-out period is also used for early stopping and calibration; the figures "
-        "at a later date (`patronage evaluate`) are the honest ones.",
-        "- Explanations are TreeSHAP contributions in log-odds: associations within the model, "
-        "not causes.",
-        "",
-    ]
+    lines += ["", f"## {t.h_limitations}", *(f"- {item}" for item in t.limitations), ""]
     if info.params:
-        lines += ["## Parameters", ""]
+        lines += [f"## {t.h_parameters}", ""]
         lines += [f"- {k}: {v}" for k, v in info.params.items()]
         lines.append("")
     return "\n".join(lines)
 
 
-def _range(dates: Sequence[dt.date]) -> str:
+def _quoted_note(t: CardTexts) -> list[str]:
+    return [f"*{t.quoted_in_english}*"] if t.quoted_in_english else []
+
+
+def _range(dates: Sequence[dt.date], t: CardTexts) -> str:
     if not dates:
-        return "none"
-    return f"{min(dates).isoformat()} .. {max(dates).isoformat()} ({len(dates)} dates)"
+        return t.no_dates
+    first, last = min(dates).isoformat(), max(dates).isoformat()
+    return t.date_range.format(first=first, last=last, n=len(dates))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from experiments.settings import Settings
+from model.model_card import card_filename
+from model.reasons import LANGS
 from model.risk_model import RiskModel
 
 logger = logging.getLogger(__name__)
@@ -142,7 +144,14 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
                     "passed": tags.get(f"{prefix}gate_passed") == "true",
                     "failures": json.loads(tags.get(f"{prefix}gate_failures", "[]") or "[]"),
                 },
-                "model_card_uri": f"{artifacts}/model_card.md" if artifacts else None,
+                "model_card_uri": f"{artifacts}/{card_filename('en')}" if artifacts else None,
+                # Where each language's card is written; runs logged before the cards were
+                # translated hold the English one only (the pages fall back to it).
+                "model_card_uris": (
+                    {lang: f"{artifacts}/{card_filename(lang)}" for lang in LANGS}
+                    if artifacts
+                    else {}
+                ),
                 "fairness_report_dir": f"{artifacts}/fairness" if artifacts else None,
             }
         )

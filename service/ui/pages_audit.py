@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import func, select
 
+from model.model_card import card_filename
 from service.deps import SessionDep, StateDep
 from service.errors import NotFoundError
 from service.list_views import list_months
@@ -88,13 +89,41 @@ def _local(uri: object) -> Path | None:
 
 @router.get("/audit/models/{version}", response_class=HTMLResponse)
 def model_card_page(request: Request, version: str, user: ModelReader, state: StateDep) -> Response:
-    """The model card of one version (`model_card.md` of its run)."""
+    """The model card of one version in the page's language (`model_card.<lang>.md` of its
+    run); runs logged before the cards were translated have only `model_card.md` (English),
+    which is shown with a note."""
     found = [v for v in _versions(get_models(state)) if v["version"] == version]
     if not found:
         raise NotFoundError(f"version: no registered version {version!r}")
-    path = _local(found[0]["raw"].get("model_card_uri"))
-    card = path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
-    return render(request, "audit/model.html.j2", {"version": version, "card": card})
+    lang = request_lang(request)
+    card: str | None = None
+    card_lang: i18n.Lang = lang
+    # The page's language first, then English (runs from before the cards were translated).
+    for candidate in dict.fromkeys((lang, "en")):
+        path = _local(_card_uri(found[0]["raw"], candidate))
+        if path is not None and path.is_file():
+            card, card_lang = path.read_text(encoding="utf-8"), candidate
+            break
+    return render(
+        request,
+        "audit/model.html.j2",
+        {"version": version, "card": card, "card_lang": card_lang},
+    )
+
+
+def _card_uri(item: dict[str, Any], lang: i18n.Lang) -> object:
+    """The URI of the card in `lang` from a version entry: `model_card_uris[lang]`, else the
+    sibling of `model_card_uri` (entries from sources that list the English card only)."""
+    uris = item.get("model_card_uris")
+    if isinstance(uris, dict) and uris.get(lang):
+        return uris[lang]
+    english = item.get("model_card_uri")
+    if lang == "en":
+        return english
+    suffix = card_filename("en")
+    if isinstance(english, str) and english.endswith(suffix):
+        return english[: -len(suffix)] + card_filename(lang)
+    return None
 
 
 def _champion(described: dict[str, Any]) -> tuple[dict[str, Any] | None, Path | None]:

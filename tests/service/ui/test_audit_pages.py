@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -15,15 +17,30 @@ from fastapi.testclient import TestClient
 from experiments import tracking
 from experiments.settings import Settings
 from fairness import TopPct, audit, evaluate_gate, write_report
+from model.model_card import ModelCardInfo, card_filename, render_model_card
+from model.model_card_texts import TEXTS
+from model.reasons import LANGS, Lang
 from service.deps import TOKEN_COOKIE
 from service.main import create_app
 from service.models import Champion, TrackingModelSource
 from service.security import verify_password
 from service.tables import User
+from service.ui import i18n
 from service.ui.auth import csrf_token_for
 from tests.fairness.synthetic import scores_frame
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 from tests.service.factory import PASSWORD, seed_registry
+
+CARD_INFO = ModelCardInfo(
+    model_name="patronage-risk", trained_until=dt.date(2025, 1, 1), horizon_months=6,
+    train_as_of=[dt.date(2024, 1, 1)], valid_as_of=[dt.date(2024, 5, 1)], n_train=1000,
+    n_valid=300, data_fingerprint="f00d", features_by_source={"police": 3},
+    calibration="platt", band_cuts=(0.05,), metrics={"model": {"auc": 0.7123}},
+    gate_passed=False, gate_failures=["No fairness verdict."],
+)  # fmt: skip
+ENGLISH_ONLY = (
+    "This version has no model card in this language (an older run): the card is shown in English."
+)
 
 
 @dataclass
@@ -63,6 +80,18 @@ def registered(
         artifact_dir=artifacts, settings=settings,
     )  # fmt: skip
     tracking.promote(1, reason="test of the audit pages", by="test", settings=settings)
+    # Version 2: a run that wrote the card in all three languages, as training does now.
+    translated = home / "run-translated"
+    translated.mkdir()
+    for lang in LANGS:
+        (translated / card_filename(lang)).write_text(
+            render_model_card(CARD_INFO, lang=lang), "utf-8"
+        )
+    tracking.log_training_run(
+        champion.model, params={"seed": 1}, metrics={"model": {"auc": 0.7}},
+        data_fingerprint="test", gate_passed=False, gate_failures=failures,
+        artifact_dir=translated, settings=settings,
+    )  # fmt: skip
     app = create_app(settings, models=TrackingModelSource(settings))
     state = app.state.patronage
     with state.sessions() as session:
@@ -103,6 +132,53 @@ def test_models_page_shows_the_registrys_gate_verdict_and_alias_history(
     assert "Override of a failed gate" in text
     card = registered.client.get("/ui/audit/models/1?lang=en").text
     assert "Model card of the audit page test" in card
+    assert ENGLISH_ONLY not in card
+
+
+def _card_page(client: TestClient, version: int, lang: Lang) -> tuple[str, str]:
+    """The shown card (unescaped) and the rest of the page's text."""
+    page = client.get(f"/ui/audit/models/{version}?lang={lang}")
+    assert page.status_code == 200
+    shown = re.search(r'<pre class="card" lang="(\w+)">(.*?)</pre>', page.text, flags=re.S)
+    assert shown is not None
+    assert shown.group(1) in LANGS
+    rest = page.text[: shown.start()] + page.text[shown.end() :]
+    return html.unescape(shown.group(2)), _text(rest)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_model_card_page_shows_the_card_in_the_users_language(
+    registered: Registered, lang: Lang
+) -> None:
+    _sign_in(registered.client, "auditor.all")
+    card, rest = _card_page(registered.client, 2, lang)
+    assert card == render_model_card(CARD_INFO, lang=lang)
+    assert f"## {TEXTS[lang].h_intended_use}" in card
+    assert "0.7123" in card
+    assert i18n.catalog(lang).gettext(ENGLISH_ONLY) not in rest
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_model_card_page_falls_back_to_english_with_a_note(
+    registered: Registered, lang: Lang
+) -> None:
+    _sign_in(registered.client, "auditor.all")
+    card, rest = _card_page(registered.client, 1, lang)  # an older run: model_card.md only
+    assert card == registered.card
+    note = i18n.catalog(lang).gettext(ENGLISH_ONLY)
+    assert note != ENGLISH_ONLY
+    assert note in rest
+
+
+def test_registry_lists_the_card_of_each_language(registered: Registered) -> None:
+    state = registered.app.state.patronage  # type: ignore[attr-defined]
+    versions = {v["version"]: v for v in state.models.describe()["versions"]}
+    for version in versions.values():
+        uris = version["model_card_uris"]
+        assert sorted(uris) == sorted(LANGS)
+        assert uris["en"] == version["model_card_uri"]
+        assert uris["kk"].endswith("/model_card.kk.md")
+        assert uris["ru"].endswith("/model_card.ru.md")
 
 
 def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Registered) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 from sqlalchemy.orm import Session
 
 from model.reasons import Lang
@@ -95,13 +95,7 @@ def read_explanation(
     return view
 
 
-@explain_router.get(
-    "/v1/families/{family_id}/explanation",
-    # The body is serialised here, once: with a response_model FastAPI would validate the
-    # 130-contribution object again in a second worker-thread hop. The schema stays documented.
-    response_model=None,
-    responses={200: {"model": ExplanationRead, "description": "The explanation."}},
-)
+@explain_router.get("/v1/families/{family_id}/explanation", response_model=ExplanationRead)
 def get_explanation(
     family_id: FamilyId,
     user: CouncilOrAuditor,
@@ -109,15 +103,14 @@ def get_explanation(
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
     lang: Annotated[str | None, Query(pattern="^(kk|ru|en)$")] = None,
     accept_language: Annotated[str | None, Header()] = None,
-) -> Response:
+) -> ExplanationRead:
     """The family's score in `month`'s list (default: the latest) and every feature's value,
     contribution (log-odds TreeSHAP) and reason text: `base_value + sum(contribution) ==
     raw_score`. Read from the stored snapshot, so a past month reads exactly as it was shown.
     The read is logged."""
-    view = read_explanation(
+    return read_explanation(
         session, user, family_id, month=month, lang=pick_lang(lang, accept_language)
     )
-    return Response(view.model_dump_json(), media_type="application/json")
 
 
 @council_router.post(

@@ -125,7 +125,7 @@ def test_explanation_adds_up_and_matches_the_snapshot(listed_service: Service) -
     by_feature = {c["feature"]: c for c in data["contributions"]}
     for reason in entry["reasons"]:
         assert by_feature[reason["feature"]]["contribution"] == reason["contribution"]
-    # The route serialises the body itself: it must still be exactly the documented schema.
+    # Exactly the documented schema.
     assert response.headers["content-type"] == "application/json"
     assert ExplanationRead.model_validate_json(response.content).model_dump() == data
     documented = listed_service.client.get("/openapi.json").json()["paths"]

@@ -116,7 +116,9 @@ class RiskPyfunc(PythonModel):
     def load_context(self, context: PythonModelContext) -> None:
         self.model = RiskModel.load(Path(context.artifacts["risk_model"]))
 
-    def predict(self, context: PythonModelContext, model_input: Any, params: Any = None) -> Any:
+    def predict(
+        self, context: PythonModelContext, model_input: _pd.DataFrame, params: Any = None
+    ) -> _pd.DataFrame:
         import polars as pl
 
         frame = pl.from_pandas(model_input)

@@ -165,6 +165,7 @@ def register(app: typer.Typer) -> None:
         and serve. Re-running reuses what exists under PATRONAGE_HOME."""
         from experiments.settings import get_settings
         from service import demo
+        from service.db import make_sessionmaker
         from service.login_throttle import LoginThrottle
         from service.models import StaticModelSource
         from service.state import ServiceState
@@ -192,6 +193,7 @@ def register(app: typer.Typer) -> None:
                 secrets=secrets,
                 engine=engine,
                 sessions=sessions,
+                read_sessions=make_sessionmaker(engine, read_only=True),
                 models=StaticModelSource(champion),
                 throttle=LoginThrottle(engine),
             )

@@ -116,8 +116,8 @@ def _fields(
 def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, object]]:
     """Chain `batch` onto the log in the session's transaction (serialised, see above).
 
-    One multi-row INSERT through SQLAlchemy Core: the ORM's unit of work cost more than the
-    hashing for the short entries of a read."""
+    One Core INSERT for the whole batch (executemany): the ORM's unit of work cost more than
+    the hashing for the short entries of a read."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     last = session.execute(
@@ -206,6 +206,8 @@ class GroupCommitWriter:
         error: BaseException | None = RuntimeError("the batch was interrupted")
         try:
             with Session(engine) as session:
+                # The reader's bind may default to read-only transactions: this one writes.
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
                 _append_all(session, [p.fields for p in batch])
                 session.commit()
             error = None

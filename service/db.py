@@ -1,17 +1,20 @@
 """Engine and sessions: SQLite (WAL, foreign keys, synchronous FULL) or PostgreSQL.
 
-SQLite transactions start with `BEGIN IMMEDIATE` so that a request which reads and then writes
-(every read of family data appends to the access log) takes the write lock up front instead of
-failing later with "database is locked". Bulk readers (list generation) opt out with the
-execution option `sqlite_begin="DEFERRED"` so they never block submissions.
+SQLite transactions start with `BEGIN IMMEDIATE` so that a transaction which reads and then
+writes takes the write lock up front instead of failing later with "database is locked". Readers
+opt out with the execution option `sqlite_begin="DEFERRED"` (bulk reads, `read_connection`, and
+the sessions of read-only requests, `make_sessionmaker(read_only=True)`), so they never block
+submissions; a write in a deferred transaction fails at once (`PRAGMA query_only`).
 
 Writers queue before `BEGIN IMMEDIATE` (and leave the queue right after COMMIT or ROLLBACK):
 SQLite's own busy handler polls with sleeps of up to 100 ms, which under 32 concurrent requests
 turned a 1 ms wait into second-long tail latencies. The queue is a `WriteQueue`: a Python lock
-for the threads of one process, then an exclusive `flock` on `<database>.write-queue` for the
-processes of one machine (several `patronage serve --workers`, a CLI job). The kernel wakes the
-next waiter as soon as the lock is released, and drops the lock of a process that dies. A
-process that does not queue (the sqlite3 shell, say) still meets SQLite's busy timeout.
+for the threads of one process (first come, first served), then an exclusive `flock` on
+`<database>.write-queue` for the processes of one machine (several `patronage serve --workers`,
+a CLI job), polled with back-off up to 2 ms because `flock` has no timeout. Between processes
+the order is not first come, first served: a busy writer process can make another wait up to
+the 30 s timeout. The kernel drops the lock of a process that dies. A process that does not
+queue (the sqlite3 shell, say) still meets SQLite's busy timeout.
 """
 
 from __future__ import annotations
@@ -179,12 +182,20 @@ def _configure_sqlite(engine: Engine, queue: WriteQueue) -> None:
             dbapi = conn.connection.dbapi_connection
             if isinstance(dbapi, _QueuedConnection):
                 dbapi.acquire_write()
+        # A deferred transaction is a read: it does not wait in the write queue, so a write in
+        # it would race the queue. `query_only` makes such a write fail at once, loudly.
+        conn.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'DEFERRED' else 'OFF'}")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (responses are built after it)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (responses are built after it).
+
+    With `read_only`, every transaction of a session begins deferred on SQLite (no write lock,
+    and a write in it fails): the sessions of requests that only read, which must never hold
+    the write lock, not even when they query again after logging their read."""
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -35,15 +35,26 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[Session]:
-    """One database session per request; rolled back unless the handler committed.
+    """One read-only database session per request (SQLite: deferred transactions that never
+    take the write lock; a write in one fails). Reads of family data log themselves through
+    `access_log.log_read`, which writes in a transaction of its own.
 
     Opening a session does no I/O and closing one only rolls back an open transaction, so this
     runs on the event loop instead of costing two worker-thread hops per request."""
+    with state.read_sessions() as session:
+        yield session
+
+
+async def get_write_session(state: StateDep) -> AsyncIterator[Session]:
+    """One database session per request that writes; rolled back unless the handler committed.
+    Its transactions take the write lock up front (SQLite `BEGIN IMMEDIATE`)."""
     with state.sessions() as session:
         yield session
 
 
+#: Secure by default: a route that only declares `SessionDep` cannot hold the write lock.
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 def _unauthorized(detail: str) -> HTTPException:

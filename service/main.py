@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         secrets=secrets,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_sessionmaker(engine, read_only=True),
         models=models or TrackingModelSource(settings),
         throttle=LoginThrottle(engine),
     )

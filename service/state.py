@@ -19,5 +19,6 @@ class ServiceState:
     secrets: Secrets
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
     models: ModelSource
     throttle: LoginThrottle

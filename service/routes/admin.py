@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service import admin as admin_ops
-from service.deps import CurrentUser, SessionDep, StateDep, require_role
+from service.deps import CurrentUser, SessionDep, StateDep, WriteSessionDep, require_role
 from service.errors import ConflictError, ServiceError
 from service.lists import generate_lists
 from service.roles import UserRole
@@ -38,7 +38,7 @@ class NoModelError(ServiceError):
 
 
 @router.post("/v1/lists", status_code=status.HTTP_201_CREATED, response_model=ListsCreated)
-def create_lists(body: ListsCreate, state: StateDep, session: SessionDep) -> ListsCreated:
+def create_lists(body: ListsCreate, state: StateDep, session: WriteSessionDep) -> ListsCreated:
     """Build the lists of `month` for `districts` (null: all): features as of the 1st of the
     month from the database, scores from the champion, explanations, and one immutable snapshot
     per district with the model version and a data fingerprint. Districts that already have a
@@ -59,7 +59,7 @@ def list_users(session: SessionDep) -> list[UserRead]:
 
 
 @router.post("/v1/admin/users", status_code=status.HTTP_201_CREATED, response_model=UserRead)
-def create_user(body: UserCreate, session: SessionDep) -> UserRead:
+def create_user(body: UserCreate, session: WriteSessionDep) -> UserRead:
     """Create a user. Council, school, clinic and police users need a district; school, clinic
     and police users also need an institution."""
     try:
@@ -80,7 +80,7 @@ class PasswordReset(BaseModel):
 
 @router.post("/v1/admin/users/{user_id}/disable", response_model=UserRead)
 def disable_user(
-    user_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: SessionDep
+    user_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: WriteSessionDep
 ) -> UserRead:
     """Disable a user: their tokens stop working at once. An admin cannot disable themselves."""
     account = admin_ops.disable_user(session, user_id, by=user.id)
@@ -89,7 +89,7 @@ def disable_user(
 
 
 @router.post("/v1/admin/users/{user_id}/reset-password", response_model=PasswordReset)
-def reset_password(user_id: Annotated[int, Path(ge=1)], session: SessionDep) -> PasswordReset:
+def reset_password(user_id: Annotated[int, Path(ge=1)], session: WriteSessionDep) -> PasswordReset:
     """Give a user a new random one-time password, returned once."""
     account, password = admin_ops.reset_password(session, user_id)
     session.commit()
@@ -98,7 +98,7 @@ def reset_password(user_id: Annotated[int, Path(ge=1)], session: SessionDep) -> 
 
 @router.put("/v1/admin/districts/{district}/capacity", response_model=CapacityRead)
 def set_capacity(
-    district: Annotated[str, Path()], body: CapacityUpdate, session: SessionDep
+    district: Annotated[str, Path()], body: CapacityUpdate, session: WriteSessionDep
 ) -> CapacityRead:
     """Set the council's capacity: the share of the district's families its list holds (default
     0.05). Applies to lists generated from now on."""
@@ -116,7 +116,7 @@ def get_unlinked(
 
 
 @router.post("/v1/admin/unlinked/relink", response_model=RelinkRead)
-def relink(session: SessionDep) -> RelinkRead:
+def relink(session: WriteSessionDep) -> RelinkRead:
     """Link unlinked records whose subject is now in the registry (matched by IIN hash)."""
     result = admin_ops.relink(session)
     session.commit()

@@ -11,7 +11,7 @@ from model.reasons import Lang
 from service import access_log
 from service.corrections import correct_record
 from service.decisions import create_decision, to_read
-from service.deps import SessionDep, district_scope, may_see_names, require_role
+from service.deps import SessionDep, WriteSessionDep, district_scope, may_see_names, require_role
 from service.errors import NotFoundError
 from service.families import export_family, family_view, get_family
 from service.list_views import explanation_view, latest_month, pick_lang
@@ -119,7 +119,7 @@ def get_explanation(
     response_model=DecisionRead,
 )
 def post_decision(
-    family_id: FamilyId, body: DecisionCreate, user: Council, session: SessionDep
+    family_id: FamilyId, body: DecisionCreate, user: Council, session: WriteSessionDep
 ) -> DecisionRead:
     """Record a council decision: measures from the catalogue, a priority and a reason.
 
@@ -146,7 +146,7 @@ def post_decision(
     response_model=CorrectionRead,
 )
 def post_correction(
-    family_id: FamilyId, body: CorrectionCreate, user: Council, session: SessionDep
+    family_id: FamilyId, body: CorrectionCreate, user: Council, session: WriteSessionDep
 ) -> CorrectionRead:
     """Correct one content field of one of the family's records (a family's right to have its
     records corrected). The old value is kept in the correction, which is itself logged.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Response, status
 
 from service.alerts import rescore_alert
-from service.deps import SessionDep, StateDep, require_role
+from service.deps import StateDep, WriteSessionDep, require_role
 from service.intake import SubmitResult, submit_record
 from service.roles import Principal, UserRole
 from service.schemas import (
@@ -45,7 +45,7 @@ def _submit(
     user: Principal,
     key: str | None,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
 ) -> tuple[RecordCreated, SubmitResult]:
     result = submit_record(
@@ -72,7 +72,7 @@ def create_school_survey(
     body: SchoolSurveyCreate,
     user: School,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RecordCreated:
@@ -94,7 +94,7 @@ def create_medical_screening(
     body: MedicalScreeningCreate,
     user: Clinic,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RecordCreated:
@@ -112,7 +112,7 @@ def create_police_signal(
     body: PoliceSignalCreate,
     user: Police,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
     background: BackgroundTasks,
     idempotency_key: IdempotencyKey = None,

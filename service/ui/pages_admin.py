@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from service.deps import SessionDep, StateDep
+from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.errors import ConflictError, ServiceError
 from service.roles import UserRole
 from service.routes.admin import (
@@ -54,7 +54,7 @@ def users_create(
     request: Request,
     user: AdminUser,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
     username: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
@@ -98,7 +98,7 @@ def users_disable(
     user_id: int,
     user: AdminUser,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Disable a user through the API's route (`service.admin.disable_user`): their tokens
@@ -121,7 +121,7 @@ def users_reset(
     user_id: int,
     user: AdminUser,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Give a user a new one-time password through the API's route (shown once, stored only
@@ -148,7 +148,7 @@ def lists_generate(
     request: Request,
     user: AdminUser,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
 ) -> Response:

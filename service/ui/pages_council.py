@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from service.deps import SessionDep, StateDep, district_scope, may_see_names
+from service.deps import SessionDep, StateDep, WriteSessionDep, district_scope, may_see_names
 from service.errors import FieldError, NotFoundError
 from service.families import persons
 from service.list_views import list_months
@@ -311,7 +311,7 @@ def record_decision(
     family_id: str,
     user: CouncilUser,
     state: StateDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
     measures: Annotated[list[str] | None, Form()] = None,
     priority: Annotated[str, Form()] = "keep",

@@ -164,3 +164,35 @@ def test_sqlite_writers_of_several_processes_queue_for_the_lock(tmp_path: Path) 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM login_failures")).scalar() == 2
     engine.dispose()
+
+
+def test_read_only_sessions_never_hold_the_write_lock(tmp_path: Path) -> None:
+    """The sessions of read-only requests: a query after logging a read (which ends the read
+    transaction) begins another read, not a write, so submissions never wait for a page being
+    rendered; and a write in such a session fails at once instead of racing the queue."""
+    import sqlalchemy.exc
+
+    from service import access_log
+    from service.db import make_sessionmaker
+    from service.roles import Principal, UserRole
+    from service.tables import AccessLogEntry, LoginFailure
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(engine)
+    reads = make_sessionmaker(engine, read_only=True)
+    writes = make_sessionmaker(engine)
+    user = Principal(id=1, username="a", role=UserRole.auditor, district=None, institution_id=None)
+    with reads() as session:
+        access_log.begin_read(session)
+        access_log.log_read(session, user=user, action="test.read")
+        assert session.scalar(select(func.count()).select_from(AccessLogEntry)) == 1
+        # The read session's transaction is open; a writer still gets in at once.
+        with writes() as writer:
+            writer.add(LoginFailure(username="u", client="c", failures=1, last_at=0.0))
+            writer.commit()
+        session.add(LoginFailure(username="v", client="c", failures=1, last_at=0.0))
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="readonly"):
+            session.flush()
+    with writes() as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 1
+    engine.dispose()

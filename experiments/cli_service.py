@@ -195,7 +195,7 @@ def register(app: typer.Typer) -> None:
                 sessions=sessions,
                 read_sessions=make_sessionmaker(engine, read_only=True),
                 models=StaticModelSource(champion),
-                throttle=LoginThrottle(engine),
+                throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
             )
             demo.ensure_alerts(state, demo.person_iins(data), month=month, say=say)
         except demo.DemoError as exc:

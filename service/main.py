@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
         models=models or TrackingModelSource(settings),
-        throttle=LoginThrottle(engine),
+        throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
     )
 
     @asynccontextmanager

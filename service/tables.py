@@ -284,7 +284,8 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
-    last_at: Mapped[float] = mapped_column(Float)  # Unix seconds: comparable across processes
+    # Unix seconds, comparable across processes; indexed for forgetting idle counts.
+    last_at: Mapped[float] = mapped_column(Float, index=True)

@@ -42,7 +42,8 @@ def login(
     exponentially longer (`429` with `Retry-After`).
     """
     client = request.client.host if request.client else "unknown"
-    wait = state.throttle.retry_after(form.username, client)
+    # Counted as a failure before the slow check, so parallel guesses are counted too.
+    wait = state.throttle.attempt(form.username, client)
     if wait > 0:
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
@@ -57,7 +58,6 @@ def login(
     session.rollback()  # end the transaction before the deliberately slow hash check
     valid = verify_password(row.password_hash if row else _dummy_hash(), form.password)
     if row is None or not valid or not row.active:
-        state.throttle.failed(form.username, client)
         logger.info("failed login from %s", client)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

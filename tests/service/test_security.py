@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from experiments.settings import Settings
 from service.db import make_engine
@@ -94,30 +94,49 @@ def test_demo_generates_and_keeps_secrets(tmp_path: Path) -> None:
 def test_throttle_grows_exponentially_and_is_shared_through_the_database(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
-    throttle = LoginThrottle(engine, free=2, base=10.0)
-    for _ in range(2):
-        assert throttle.retry_after("u", "c") == 0
-        throttle.failed("u", "c")
-    throttle.failed("u", "c")
-    assert 9 < throttle.retry_after("u", "c") <= 20
+    key = b"k" * 32
+    throttle = LoginThrottle(engine, key=key, free=2, base=10.0)
+    # Each allowed attempt counts as a failure until `succeeded` takes it back.
+    assert throttle.attempt("u", "c") == 0
+    assert throttle.attempt("u", "c") == 0
+    wait = throttle.attempt("u", "c")  # two failures: the third must wait 10 s
+    assert 9 < wait <= 10
+    assert throttle.retry_after("u", "c") == pytest.approx(wait, abs=1)
     # Another server process (another throttle on the same database) sees the same count.
-    other_process = LoginThrottle(make_engine(db_url), free=2, base=10.0)
-    other_process.failed("u", "c")
-    assert 19 < throttle.retry_after("u", "c") <= 40
-    assert throttle.retry_after("u", "other-client") == 0
-    assert throttle.retry_after("x" * 500, "c") == 0  # longer than the key column: no error
-    throttle.failed("x" * 500, "c")
+    other_process = LoginThrottle(make_engine(db_url), key=key, free=2, base=10.0)
+    assert 9 < other_process.attempt("u", "c") <= 10  # refused, not counted again
+    assert throttle.attempt("u", "other-client") == 0
+    assert throttle.attempt("x" * 500, "c" * 500) == 0  # longer than the columns: no error
     throttle.succeeded("u", "c")
     assert throttle.retry_after("u", "c") == 0
-    # A day without failures forgets a count (at the next failure of anyone).
-    for _ in range(4):
-        throttle.failed("v", "c")
+    # Usernames are kept as a keyed hash: a password typed as a username is not stored.
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(LoginFailure.username)).scalars())
+    assert "u" not in stored
+    assert all(len(name) == 64 for name in stored)
+    # A day without attempts forgets a count (at the next attempt of anyone).
+    for _ in range(2):
+        throttle.attempt("v", "c")
     assert throttle.retry_after("v", "c") > 0
     with engine.begin() as conn:
         conn.execute(update(LoginFailure).values(last_at=LoginFailure.last_at - FORGET_AFTER_S - 1))
-    throttle.failed("w", "c")
+    throttle.attempt("w", "c")
     assert throttle.retry_after("v", "c") == 0
     other_process.engine.dispose()
+    engine.dispose()
+
+
+def test_parallel_guesses_are_all_counted(db_url: str) -> None:
+    """Attempts that arrive together cannot all pass before any is counted: with 3 free
+    attempts, 12 parallel guesses let exactly 3 through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    throttle = LoginThrottle(engine, key=b"k" * 32, free=3, base=30.0)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        waits = list(pool.map(lambda _n: throttle.attempt("victim", "c"), range(12)))
+    assert sum(1 for w in waits if w == 0) == 3
     engine.dispose()
 
 
@@ -141,7 +160,9 @@ def test_login_issues_a_token_that_works(sqlite_service: Service) -> None:
 def test_failed_logins_are_slowed_down_and_not_logged_with_secrets(
     sqlite_service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sqlite_service.state.throttle = LoginThrottle(sqlite_service.state.engine, free=3, base=30.0)
+    sqlite_service.state.throttle = LoginThrottle(
+        sqlite_service.state.engine, key=b"k" * 32, free=3, base=30.0
+    )
     caplog.set_level(logging.DEBUG)
     codes = []
     for _ in range(5):

@@ -25,7 +25,9 @@ def upgrade() -> None:
         sa.Column("last_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("username", "client", name=op.f("pk_login_failures")),
     )
+    op.create_index(op.f("ix_login_failures_last_at"), "login_failures", ["last_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_login_failures_last_at"), table_name="login_failures")
     op.drop_table("login_failures")

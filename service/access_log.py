@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 GENESIS: Final = "0" * 64
 _PG_LOCK_ID: Final = 0x70617472  # "patr": one lock for the whole chain
 _BATCH: Final = 5000
+#: Seconds a read waits for its log entry's turn (as long as a SQLite writer waits for the lock).
+WAIT_S: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, ob
     One Core INSERT for the whole batch (executemany): the ORM's unit of work cost more than
     the hashing for the short entries of a read."""
     if session.get_bind().dialect.name == "postgresql":
+        # Bounded like SQLite's busy timeout: a stuck holder fails this batch, not the server.
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(WAIT_S)}s'"))
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     last = session.execute(
         select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
@@ -191,13 +196,22 @@ class GroupCommitWriter:
         self._queue: list[_Pending] = []
         self._writing = False
 
-    def write(self, engine: Engine, fields: EntryFields) -> None:
-        """Return once `fields` is committed to the log of `engine`'s database."""
+    def write(self, engine: Engine, fields: EntryFields, *, timeout: float = WAIT_S) -> None:
+        """Return once `fields` is committed to the log of `engine`'s database.
+
+        An entry still queued after `timeout` seconds (a batch ahead of it is stuck) is taken
+        out of the queue and the read fails with 503; one already being written is waited for,
+        since its batch's transaction is itself bounded by the database's lock timeouts."""
         pending = _Pending(fields)
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._queue.append(pending)
             while not pending.done and self._writing:
-                self._cond.wait()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and pending in self._queue:
+                    self._queue.remove(pending)
+                    _raise_if_failed(TimeoutError(f"queued for more than {timeout:g} s"))
+                self._cond.wait(timeout=max(remaining, 0.05))
             if pending.done:
                 _raise_if_failed(pending.error)
                 return

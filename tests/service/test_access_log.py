@@ -240,3 +240,131 @@ def test_group_commit_writer_does_not_keep_its_engine_alive(tmp_path: Path) -> N
     del engine, session
     gc.collect()
     assert alive() is None
+
+
+def _blocked_reads(
+    service: Service, *, followers: int, timeout: float
+) -> tuple[list[object], list[object], Callable[[], None]]:
+    """Start a leader read and `followers` queued reads behind a write that holds the chain.
+
+    Returns the leader's and the followers' outcomes (None or the exception), filled once the
+    threads end, and a function that commits the blocking write and joins the threads."""
+    import threading
+    import time
+
+    from service import access_log
+
+    engine = service.state.engine
+    user = service.user(UserRole.auditor)
+    writer = access_log._writer(engine)
+    leader_out: list[object] = []
+    follower_out: list[object] = []
+
+    def read(n: int, out: list[object]) -> None:
+        fields = access_log.EntryFields(
+            user_id=user.id, username=user.username, role="auditor", action="t", family_id=f"R{n}"
+        )
+        try:
+            writer.write(engine, fields, timeout=timeout)
+            out.append(None)
+        except Exception as exc:
+            out.append(exc)
+
+    blocker = service.state.sessions()
+    access_log.append(blocker, user=user, action="test.write", family_id="W0")
+    leader = threading.Thread(target=read, args=(0, leader_out))
+    leader.start()
+    deadline = time.monotonic() + 10
+    while not writer._writing:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    threads = [
+        threading.Thread(target=read, args=(n, follower_out)) for n in range(1, followers + 1)
+    ]
+    for thread in threads:
+        thread.start()
+
+    def release() -> None:
+        blocker.commit()
+        blocker.close()
+        for thread in (leader, *threads):
+            thread.join(timeout=60)
+
+    return leader_out, follower_out, release
+
+
+def test_a_queued_read_gives_up_after_its_timeout(service: Service) -> None:
+    """A read whose entry waits too long behind a stuck batch answers 503 instead of waiting
+    for ever, and its entry is not written later."""
+    import time
+
+    from service.errors import UnavailableError
+
+    leader_out, follower_out, release = _blocked_reads(service, followers=3, timeout=0.3)
+    time.sleep(1.0)  # the followers' 0.3 s pass while the chain is still held
+    assert [type(o) for o in follower_out] == [UnavailableError] * 3
+    release()
+    assert leader_out == [None]
+    assert [e["family_id"] for e in log(service)] == ["W0", "R0"]
+    assert verify(service)["ok"] is True
+
+
+def test_a_failed_batch_fails_every_read_in_it_and_frees_the_queue(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leader's batch is held at a gate while four reads queue behind it; their batch then
+    fails: all four answer 503, nothing of theirs is written, and the writer is free again."""
+    import threading
+    import time
+
+    from service import access_log
+    from service.errors import UnavailableError
+
+    original = access_log._append_all
+    gate = threading.Event()
+    batches: list[int] = []
+
+    def gated(session: object, batch: list[access_log.EntryFields]) -> object:
+        batches.append(len(batch))
+        if len(batches) == 1:
+            assert gate.wait(10)
+            return original(session, batch)  # type: ignore[arg-type]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(access_log, "_append_all", gated)
+    engine = service.state.engine
+    user = service.user(UserRole.auditor)
+    writer = access_log._writer(engine)
+    outcomes: dict[int, object] = {}
+
+    def read(n: int) -> None:
+        with service.state.sessions() as session:
+            access_log.begin_read(session)
+            try:
+                access_log.log_read(session, user=user, action="t", family_id=f"R{n}")
+                outcomes[n] = None
+            except UnavailableError as exc:
+                outcomes[n] = exc
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(5)]
+    threads[0].start()
+    deadline = time.monotonic() + 10
+    while not batches:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    for thread in threads[1:]:
+        thread.start()
+    while len(writer._queue) < 4:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gate.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert batches == [1, 4]
+    assert outcomes[0] is None
+    assert all(isinstance(outcomes[n], UnavailableError) for n in range(1, 5))
+    assert writer._writing is False
+    assert writer._queue == []
+    monkeypatch.undo()
+    assert [e["family_id"] for e in log(service)] == ["R0"]
+    assert verify(service)["ok"] is True

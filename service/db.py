@@ -25,6 +25,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,9 +76,15 @@ class WriteQueue:
 
     def _lock_file(self, deadline: float) -> None:
         assert self._path is not None
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+        if self._fd is not None and self._pid != os.getpid():
+            # A forked child: the inherited descriptor shares the parent's lock; if the parent
+            # died holding it, keeping that descriptor open would keep the lock held.
+            os.close(self._fd)
+            self._fd = None
+        if self._fd is None:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
+            weakref.finalize(self, os.close, self._fd)
         # flock has no timeout: poll, backing off to 2 ms (SQLite's own handler backs off to
         # 100 ms, which is what made its waits slow).
         pause = 0.0002
@@ -94,13 +101,17 @@ class WriteQueue:
             pause = min(pause * 2, 0.002)
 
 
-_QUEUES: dict[str, WriteQueue] = {}
+#: One queue per database file while an engine (through its connections) still uses it.
+_QUEUES: weakref.WeakValueDictionary[str, WriteQueue] = weakref.WeakValueDictionary()
 _QUEUES_GUARD = threading.Lock()
 
 
 def _write_queue(database: str | None) -> WriteQueue:
     with _QUEUES_GUARD:
-        return _QUEUES.setdefault(str(database), WriteQueue(database))
+        queue = _QUEUES.get(str(database))
+        if queue is None:
+            queue = _QUEUES[str(database)] = WriteQueue(database)
+        return queue
 
 
 class _QueuedConnection(sqlite3.Connection):
@@ -140,7 +151,10 @@ class _QueuedConnection(sqlite3.Connection):
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for `url`, creating the SQLite file's directory when needed."""
+    """Create the engine for `url`, creating the SQLite file's directory when needed.
+
+    SQL errors never show their parameters (`hide_parameters`): a failed statement's message
+    reaches logs, and its parameters may be names or hashed IINs."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -151,13 +165,16 @@ def make_engine(url: str) -> Engine:
             },
             pool_size=20,
             max_overflow=20,
+            hide_parameters=True,
         )
         database = engine.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         _configure_sqlite(engine, _write_queue(database))
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _configure_sqlite(engine: Engine, queue: WriteQueue) -> None:

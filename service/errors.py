@@ -6,12 +6,16 @@ value: an input may be an IIN or a name (guardrail 6).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+
+logger = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -77,6 +81,19 @@ def install_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status_code,
             content={"detail": [{"loc": exc.loc, "msg": exc.detail, "type": "value_error"}]},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # The driver's message may quote row values (PostgreSQL's DETAIL does), and a row may
+        # hold a name: log and answer with the error class and SQLSTATE only.
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", "")
+        logger.error("database error %s %s", type(exc.orig).__name__, code)
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={
+                "detail": "database error; try again (a submission with the same Idempotency-Key)"
+            },
         )
 
     @app.exception_handler(ServiceError)

@@ -199,3 +199,29 @@ def test_root_sends_browsers_to_the_pages(sqlite_service: Service) -> None:
     response = sqlite_service.client.get("/", follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["location"] == "/ui/"
+
+
+def test_database_errors_answer_without_row_values(
+    sqlite_service: Service, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL quotes the failing row in its error message; a row may hold a name."""
+    import sqlalchemy.exc
+
+    from service.routes import districts
+
+    def failing(*_args: object, **_kwargs: object) -> list[str]:
+        raise sqlalchemy.exc.IntegrityError(
+            "INSERT INTO persons ...",
+            {"full_name": "Secret Name"},
+            Exception("DETAIL: Failing row contains (P1, Secret Name)"),
+        )
+
+    monkeypatch.setattr(districts, "list_months", failing)
+    caplog.set_level(logging.DEBUG)
+    response = sqlite_service.client.get(
+        "/v1/districts/Almaly/lists", headers=sqlite_service.headers(UserRole.council, "Almaly")
+    )
+    assert response.status_code == 503
+    assert "Secret Name" not in response.text
+    assert "Secret Name" not in caplog.text
+    assert "database error" in caplog.text

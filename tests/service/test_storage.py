@@ -196,3 +196,24 @@ def test_read_only_sessions_never_hold_the_write_lock(tmp_path: Path) -> None:
     with writes() as session:
         assert session.scalar(select(func.count()).select_from(LoginFailure)) == 1
     engine.dispose()
+
+
+def test_sql_errors_do_not_show_their_parameters(db_url: str) -> None:
+    """A failed statement's message reaches the logs; its parameters may be names."""
+    import sqlalchemy.exc
+
+    from service.tables import Person
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        session.add(
+            Person(
+                person_id="P1", family_id="no-such-family", role="adult", sex="female",
+                birth_year=1990, full_name="Secret Name", iin_hash="h" * 64,
+            )
+        )  # fmt: skip
+        with pytest.raises(sqlalchemy.exc.DBAPIError) as caught:
+            session.commit()
+    assert "Secret Name" not in str(caught.value)
+    engine.dispose()

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from service.db import make_engine
 from service.roles import UserRole
+from service.tables import SchoolSurveyRow
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 from tests.service.factory import Seeded, seed_home, token_for
 from tests.service.server import free_port, start_server
@@ -83,6 +87,15 @@ def test_two_workers_share_the_chain_the_records_and_the_throttle(
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     assert len(reads) + len(acked) == CLIENTS * PER_CLIENT
+    engine = make_engine(f"sqlite:///{tmp_path / 'patronage.db'}")
+    with Session(engine) as session:
+        stored = set(
+            session.scalars(
+                select(SchoolSurveyRow.record_id).where(SchoolSurveyRow.submitted_by.is_not(None))
+            )
+        )
+    engine.dispose()
+    assert stored == set(acked)  # every acknowledged record, once, and nothing else
     assert len(set(acked)) == len(acked)
     assert verified == {"ok": True, "entries": len(reads), "first_bad": None}
     assert codes == [401, 401, 401, 429, 429]

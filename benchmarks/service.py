@@ -48,13 +48,14 @@ import polars as pl
 from tests.service.server import free_port, start_server
 
 START = dt.date(2023, 1, 1)
+
 MONTHS = ("2025-12", "2025-11", "2025-10", "2025-09", "2025-08")
 TOKEN_KEY = "benchmark-token-key-" + "t" * 40
 IIN_KEY = "benchmark-iin-key-" + "i" * 40
 BENCH = "Bench"
 
 
-def setup(home: Path, families: int, district_families: int) -> Any:
+def setup(home: Path, url: str, families: int, district_families: int) -> Any:
     """Simulate, import, build the Bench district, fit a small model; return the champion."""
     from sqlalchemy import update
 
@@ -72,7 +73,7 @@ def setup(home: Path, families: int, district_families: int) -> Any:
     population = simulate(SimulationConfig(families=families, months=36, start=START, seed=3))
     events = population.events
     print(f"setup: simulated {families:,} families in {time.perf_counter() - t0:.1f} s")
-    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    engine = make_engine(url)
     upgrade(engine)
     t0 = time.perf_counter()
     import_events(engine, events, iin_key=IIN_KEY.encode())
@@ -107,11 +108,11 @@ def setup(home: Path, families: int, district_families: int) -> Any:
     return Champion(model=model, version="bench")
 
 
-def time_generation(home: Path, champion: Any, runs: int) -> list[float]:
+def time_generation(url: str, champion: Any, runs: int) -> list[float]:
     from service.db import make_engine, make_sessionmaker
     from service.lists import generate_lists
 
-    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     seconds = []
     for month in MONTHS[:runs]:
@@ -125,7 +126,7 @@ def time_generation(home: Path, champion: Any, runs: int) -> list[float]:
     return seconds
 
 
-def create_users(home: Path) -> dict[str, str]:
+def create_users(url: str) -> dict[str, str]:
     """Tokens of the benchmark users, and one registry IIN for submissions."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -134,7 +135,7 @@ def create_users(home: Path) -> dict[str, str]:
     from service.security import create_access_token, hash_password
     from service.tables import User
 
-    engine = make_engine(f"sqlite:///{home / 'patronage.db'}")
+    engine = make_engine(url)
     tokens = {}
     with Session(engine) as session:
         password_hash = hash_password("benchmark password")
@@ -254,14 +255,21 @@ def survey(iin: str, n: int) -> dict[str, Any]:
             "behaviour_change": False, "days_absent": n % 31}  # fmt: skip
 
 
-def serve_runs(home: Path, args: argparse.Namespace, *, workers: int) -> None:
-    tokens = create_users(home)
+def serve_runs(home: Path, url: str, args: argparse.Namespace, *, workers: int) -> None:
+    tokens = create_users(url)
     from features.iin import make_iin
 
     iin = make_iin(dt.date(2012, 3, 4), male=True, serial=77) or "120304300776"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(home, port, token_key=TOKEN_KEY, iin_key=IIN_KEY, workers=workers)
+    server = start_server(
+        home,
+        port,
+        token_key=TOKEN_KEY,
+        iin_key=IIN_KEY,
+        workers=workers,
+        database_url=None if url.startswith("sqlite") else url,
+    )
     month = MONTHS[0]
     rng = random.Random(0)
     invocation = uuid.uuid4().hex[:12]
@@ -273,7 +281,7 @@ def serve_runs(home: Path, args: argparse.Namespace, *, workers: int) -> None:
             ).json()["entries"]
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(f"sqlite:///{home / 'patronage.db'}")
+        engine = create_engine(url)
         with engine.connect() as conn:
             bench_families = list(conn.execute(
                 text("SELECT family_id FROM families WHERE district = :d"), {"d": BENCH}
@@ -347,25 +355,35 @@ def main() -> None:
     parser.add_argument(
         "--serve-only",
         action="store_true",
-        help="Reuse the database a previous run left in --workdir; time the server only.",
+        help="Reuse the database a previous run left (in --workdir, or --database-url); "
+        "time the server only.",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="An EMPTY PostgreSQL database to fill and serve from (default: SQLite in the "
+        "work directory), e.g. postgresql+psycopg://postgres@127.0.0.1:5432/patronage_bench.",
     )
     args = parser.parse_args()
-    if args.serve_only and not (args.workdir and (args.workdir / "patronage.db").exists()):
+    if args.serve_only and not args.workdir:
+        parser.error("--serve-only: expected --workdir holding a previous run's files")
+    if args.serve_only and not args.database_url and not (args.workdir / "patronage.db").exists():
         parser.error("--serve-only: expected --workdir holding a previous run's patronage.db")
     with tempfile.TemporaryDirectory(prefix="patronage-bench-") as tmp:
         home = args.workdir or Path(tmp)
         home.mkdir(parents=True, exist_ok=True)
+        url = args.database_url or f"sqlite:///{home / 'patronage.db'}"
         if args.serve_only:
             for workers in args.workers:
-                serve_runs(home, args, workers=workers)
+                serve_runs(home, url, args, workers=workers)
             return
-        champion = setup(home, args.families, args.district_families)
-        seconds = time_generation(home, champion, args.runs)
+        champion = setup(home, url, args.families, args.district_families)
+        seconds = time_generation(url, champion, args.runs)
         median = statistics.median(seconds)
         print(f"\nlist generation, {args.families:,} families: median {median:.1f} s "
               f"over {len(seconds)} months (target <= 60 s)")  # fmt: skip
         for workers in args.workers:
-            serve_runs(home, args, workers=workers)
+            serve_runs(home, url, args, workers=workers)
     print(f"benchmark process peak RSS: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
 

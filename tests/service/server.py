@@ -30,6 +30,7 @@ def start_server(
     token_key: str,
     iin_key: str,
     workers: int = 1,
+    database_url: str | None = None,
     timeout: float = 60.0,
 ) -> subprocess.Popen[bytes]:
     """Start the service on `port` with its data in `home`; return once `/health` answers.
@@ -49,6 +50,8 @@ def start_server(
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
     }
     env.pop("DATABASE_URL", None)
+    if database_url is not None:  # else SQLite in `home`
+        env["DATABASE_URL"] = database_url
     command = [
         sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",

@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
         """Simulate, import, train, audit, register, build the latest lists, create demo users
         and serve. Re-running reuses what exists under PATRONAGE_HOME."""
         from experiments.settings import get_settings
-        from service import demo
+        from service import demo, demo_alerts
         from service.db import make_sessionmaker
         from service.login_throttle import LoginThrottle
         from service.models import StaticModelSource
@@ -197,7 +197,7 @@ def register(app: typer.Typer) -> None:
                 models=StaticModelSource(champion),
                 throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
             )
-            demo.ensure_alerts(state, demo.person_iins(data), month=month, say=say)
+            demo_alerts.ensure_alerts(state, demo_alerts.person_iins(data), month=month, say=say)
         except demo.DemoError as exc:
             raise fail(str(exc)) from None
         engine.dispose()

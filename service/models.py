@@ -80,7 +80,11 @@ class TrackingModelSource:
                 return None
             try:
                 model, info = tracking.load_champion(self.settings)
-            except Exception as exc:  # no registry yet, no champion alias, unreadable artefact
+            except tracking.NoChampionError:
+                # Expected before the first training run (the demo asks before it trains).
+                logger.info("no champion model registered yet")
+                return None
+            except Exception as exc:  # unreadable registry or artefact: worth a warning
                 logger.warning("no champion model could be loaded: %s", type(exc).__name__)
                 return None
             self._cached = Champion(model=model, version=str(getattr(info, "version", info)))

@@ -66,7 +66,7 @@ def setup(home: Path, url: str, families: int, district_families: int) -> Any:
     from service.db import make_engine
     from service.importer import import_events
     from service.migrate import upgrade
-    from service.models import Champion
+    from service.model_source import Champion
     from service.tables import Family
 
     t0 = time.perf_counter()

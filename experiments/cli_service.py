@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from experiments.settings import Settings
     from service.security import Secrets
+    from service.settings import Settings
 
 
 @contextmanager
@@ -37,10 +37,10 @@ def _spinner(text: str) -> Iterator[None]:
 
 def _state() -> tuple[Settings, Secrets, Engine, sessionmaker[Session]]:
     """Settings, secrets and a migrated engine, or a clean CLI error."""
-    from experiments.settings import get_settings
     from service.db import make_engine, make_sessionmaker
     from service.migrate import upgrade
     from service.security import InsecureSettingsError, resolve_secrets
+    from service.settings import get_settings
 
     settings = get_settings()
     try:
@@ -53,7 +53,7 @@ def _state() -> tuple[Settings, Secrets, Engine, sessionmaker[Session]]:
 
 
 def serve(host: str, port: int, *, workers: int = 1) -> None:
-    """Run `service.main:create_app` under uvicorn in `workers` processes.
+    """Run `experiments.app:create_app` under uvicorn in `workers` processes.
 
     Refuses insecure secrets and migrates the database once, here, before any worker starts, so
     workers never race to run the same migration."""
@@ -62,7 +62,7 @@ def serve(host: str, port: int, *, workers: int = 1) -> None:
     _settings, _secrets, engine, _sessions = _state()
     engine.dispose()
     uvicorn.run(
-        "service.main:create_app",
+        "experiments.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -134,9 +134,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Generate the monthly lists with the champion model (existing lists are kept)."""
+        from experiments.model_source import TrackingModelSource
         from service.errors import ServiceError
         from service.lists import generate_lists
-        from service.models import TrackingModelSource
 
         settings, _secrets, engine, sessions = _state()
         with _spinner("loading the champion model"):
@@ -163,11 +163,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate, import, train, audit, register, build the latest lists, create demo users
         and serve. Re-running reuses what exists under PATRONAGE_HOME."""
-        from experiments.settings import get_settings
-        from service import demo, demo_alerts
+        from experiments import demo, demo_alerts
         from service.db import make_sessionmaker
         from service.login_throttle import LoginThrottle
-        from service.models import StaticModelSource
+        from service.model_source import StaticModelSource
+        from service.settings import get_settings
         from service.state import ServiceState
 
         os.environ["PATRONAGE_DEMO"] = "1"

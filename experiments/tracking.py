@@ -29,8 +29,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
-from experiments.settings import Settings, get_settings
 from model.risk_model import RiskModel
+from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from features.pipeline import build_features
 from service.db import read_connection
 from service.errors import FieldError, NotFoundError
 from service.events import load_events
-from service.models import Champion
+from service.model_source import Champion
 from service.tables import DistrictSetting, ListSnapshot, SnapshotFamily
 
 DEFAULT_CAPACITY: Final = 0.05

@@ -1,7 +1,8 @@
-"""The FastAPI application: `create_app()` (uvicorn factory `service.main:create_app`).
+"""The FastAPI application: `create_app(settings, models=...)`.
 
 Start-up refuses insecure secrets outside demo mode, runs the Alembic migrations, and only then
-answers `GET /health`.
+answers `GET /health`. The model source is handed in by the caller: `experiments.app.create_app`
+(the uvicorn factory) passes the MLflow champion, tests pass a model fitted in memory.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
-from experiments.settings import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.errors import install_handlers
 from service.login_throttle import LoginThrottle
 from service.migrate import upgrade
-from service.models import ModelSource, TrackingModelSource
+from service.model_source import ModelSource
 from service.routes import admin, audit, auth, districts, families, records
 from service.security import resolve_secrets
+from service.settings import Settings, get_settings
 from service.state import ServiceState
 from service.ui import install as install_ui
 
@@ -51,11 +52,11 @@ class Health(BaseModel):
     champion: str | None
 
 
-def create_app(settings: Settings | None = None, *, models: ModelSource | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, models: ModelSource) -> FastAPI:
     """Build the app: check secrets, migrate the database, wire routes.
 
-    `settings` defaults to `get_settings()` (the environment); `models` defaults to the champion
-    registered in MLflow.
+    `settings` defaults to `get_settings()` (the environment); `models` is where lists get their
+    champion model from.
     """
     settings = settings or get_settings()
     secrets = resolve_secrets(settings)  # raises InsecureSettingsError before anything else
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, models: ModelSource | None =
         engine=engine,
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
-        models=models or TrackingModelSource(settings),
+        models=models,
         throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
     )
 

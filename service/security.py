@@ -15,7 +15,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from experiments.settings import Settings
+from service.settings import Settings
 
 #: Argon2id with the OWASP minimum (19 MiB, 2 passes): slow for attackers, quick enough to log in.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from experiments.settings import Settings
 from service.login_throttle import LoginThrottle
-from service.models import ModelSource
+from service.model_source import ModelSource
 from service.security import Secrets
+from service.settings import Settings
 
 
 @dataclass

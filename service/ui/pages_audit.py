@@ -33,7 +33,7 @@ PAGE = 100
 
 
 def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
-    """The versions of `service.models.describe_registry` (keys `version`, `aliases`,
+    """The versions of `experiments.model_source.describe_registry` (keys `version`, `aliases`,
     `trained_until`, `gate.passed`, `gate.failures`, `model_card_uri`, `fairness_report_dir`)."""
     out = []
     for item in described.get("versions", []):

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.settings import get_settings
 from model.bands import BANDS
 from model.risk_model import RiskModel
 from model.training import BoosterParams
+from service.settings import get_settings
 from tests.model.synthetic import synthetic_frame
 
 

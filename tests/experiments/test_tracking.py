@@ -10,9 +10,9 @@ import pytest
 from mlflow import MlflowClient
 
 from experiments import tracking
-from experiments.settings import Settings
 from model.risk_model import RiskModel
 from model.training import BoosterParams
+from service.settings import Settings
 from tests.model.synthetic import synthetic_frame
 
 

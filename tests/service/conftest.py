@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from experiments.settings import Settings
 from service.main import create_app
-from service.models import Champion, ModelSource, StaticModelSource
+from service.model_source import Champion, ModelSource, StaticModelSource
 from service.roles import Principal, UserRole
+from service.settings import Settings
 from service.state import ServiceState
 from tests.service.factory import Seeded, auth, seed_registry
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.settings import get_settings
+from service.settings import get_settings
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 
 

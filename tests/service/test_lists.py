@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.db import read_connection
 from service.events import load_events
 from service.lists import compute_lists
-from service.models import Champion
+from service.model_source import Champion
 from service.roles import UserRole
 from service.schemas import ExplanationRead
 from service.tables import ListSnapshot

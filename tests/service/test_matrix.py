@@ -124,7 +124,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def matrix_service(tmp_path_factory: pytest.TempPathFactory, champion: Any) -> Any:
-    from service.models import StaticModelSource
+    from service.model_source import StaticModelSource
     from tests.service.conftest import build_service
 
     home = tmp_path_factory.mktemp("matrix")

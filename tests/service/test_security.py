@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from experiments.settings import Settings
 from service.db import make_engine
 from service.login_throttle import FORGET_AFTER_S, LoginThrottle
 from service.main import create_app
 from service.migrate import upgrade
+from service.model_source import StaticModelSource
 from service.roles import UserRole
 from service.security import (
     InsecureSettingsError,
@@ -24,6 +24,7 @@ from service.security import (
     resolve_secrets,
     verify_password,
 )
+from service.settings import Settings
 from service.tables import LoginFailure
 from tests.service.conftest import TOKEN_KEY, Service
 from tests.service.factory import PASSWORD
@@ -76,7 +77,7 @@ def test_refuses_to_start_without_real_secrets(
         demo=False,
     )
     with pytest.raises(InsecureSettingsError) as info:
-        create_app(settings)
+        create_app(settings, models=StaticModelSource())
     if token_key:
         assert token_key not in str(info.value)
     assert not (tmp_path / "p.db").exists(), "nothing is created before the secrets check"

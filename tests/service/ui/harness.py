@@ -25,7 +25,7 @@ from service.db import read_connection
 from service.events import load_events
 from service.lists import generate_lists
 from service.main import create_app
-from service.models import Champion, StaticModelSource
+from service.model_source import Champion, StaticModelSource
 from tests.service.conftest import make_settings
 from tests.service.factory import PASSWORD, Seeded, seed_registry
 from tests.service.server import free_port

@@ -1,6 +1,6 @@
 """Auditor and admin pages on real producer output: a run logged by `experiments.tracking`
 (model card, `gate.json`, the fairness report `fairness.write_report` writes), described by
-`service.models.describe_registry`, and users changed through `service.admin`."""
+`experiments.model_source.describe_registry`, and users changed through `service.admin`."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from experiments import tracking
-from experiments.settings import Settings
+from experiments.model_source import TrackingModelSource
 from fairness import TopPct, audit, evaluate_gate, write_report
 from model.model_card import ModelCardInfo, card_filename, render_model_card
 from model.model_card_texts import TEXTS
 from model.reasons import LANGS, Lang
 from service.deps import TOKEN_COOKIE
 from service.main import create_app
-from service.models import Champion, TrackingModelSource
+from service.model_source import Champion
 from service.security import verify_password
+from service.settings import Settings
 from service.tables import User
 from service.ui import i18n
 from service.ui.auth import csrf_token_for

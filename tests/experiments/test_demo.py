@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from service.demo import ensure_demo_users, largest_districts
+from experiments.demo import ensure_demo_users, largest_districts
 from service.roles import UserRole
 from tests.service.conftest import Service
 

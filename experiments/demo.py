@@ -3,7 +3,7 @@
 Steps: simulate (default 20,000 families) -> import -> train, audit and register (the training
 pipeline runs the fairness audit and the promotion gate) -> generate the lists of the latest month
 for every district -> create the demo users -> submit a few alert-kind police signals after the
-lists (`service.demo_alerts`) -> serve. Each step checks what exists first. Model training and
+lists (`experiments.demo_alerts`) -> serve. Each step checks what exists first. Model training and
 simulation run through the same `patronage` commands a user would type.
 """
 
@@ -23,12 +23,13 @@ from typing import Final
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from experiments.settings import Settings
+from experiments.model_source import TrackingModelSource
 from service.importer import import_directory
 from service.lists import SnapshotResult, generate_lists
-from service.models import Champion, TrackingModelSource
+from service.model_source import Champion
 from service.roles import UserRole
 from service.security import hash_password, write_private_json
+from service.settings import Settings
 from service.tables import (
     Family,
     MedicalScreeningRow,

@@ -1,8 +1,8 @@
-"""Where the service gets its champion model from, and what it says about registered models.
+"""The champion model registered in MLflow, as the service's `ModelSource`.
 
-The service never talks to MLflow itself: `TrackingModelSource` goes through
-`experiments.tracking` (the one module that does); tests and benchmarks pass a
-`StaticModelSource` with a model fitted in memory.
+`TrackingModelSource` loads the `@champion` through `experiments.tracking` (the one module that
+talks to MLflow) and caches it; `describe_registry` lists the registered versions for the
+auditor's pages.
 """
 
 from __future__ import annotations
@@ -11,46 +11,16 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import asdict
+from typing import Any
 
-from experiments.settings import Settings
+from experiments import tracking
 from model.model_card import card_filename
 from model.reasons import LANGS
-from model.risk_model import RiskModel
+from service.model_source import Champion
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Champion:
-    model: RiskModel
-    version: str
-
-
-class ModelSource(Protocol):
-    def champion(self) -> Champion | None:
-        """The current champion, or None when no model is registered yet."""
-        ...
-
-    def describe(self) -> dict[str, Any]:
-        """Registered versions, champion, gate verdicts, alias history and report links."""
-        ...
-
-
-class StaticModelSource:
-    """A fixed model (tests, benchmarks) or none."""
-
-    def __init__(self, champion: Champion | None = None) -> None:
-        self._champion = champion
-
-    def champion(self) -> Champion | None:
-        return self._champion
-
-    def describe(self) -> dict[str, Any]:
-        version = self._champion.version if self._champion else None
-        versions = [{"version": version, "aliases": ["champion"]}] if version else []
-        return {"champion": version, "versions": versions, "alias_history": []}
 
 
 class TrackingModelSource:
@@ -74,11 +44,6 @@ class TrackingModelSource:
                 return None
             self._missing_since = now
             try:
-                from experiments import tracking
-            except ImportError:
-                logger.warning("experiments.tracking is not available: no champion model")
-                return None
-            try:
                 model, info = tracking.load_champion(self.settings)
             except tracking.NoChampionError:
                 # Expected before the first training run (the demo asks before it trains).
@@ -98,14 +63,6 @@ class TrackingModelSource:
             self._missing_since = None
 
     def describe(self) -> dict[str, Any]:
-        try:
-            from experiments import tracking
-        except ImportError:
-            return StaticModelSource(self.champion()).describe()
-        describe = getattr(tracking, "describe_models", None)
-        if describe is not None:
-            result: dict[str, Any] = describe(self.settings)
-            return result
         return describe_registry(self.settings)
 
 
@@ -113,12 +70,8 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
     """Versions, champion, gate verdicts, alias history and artefact links from the registry.
 
     Reads through the client `experiments.tracking.configure` returns (tags written by
-    `experiments.tracking.log_training_run`); to move into `experiments.tracking`.
+    `experiments.tracking.log_training_run`).
     """
-    from dataclasses import asdict
-
-    from experiments import tracking
-
     client = tracking.configure(settings)
     name = settings.model_name
     prefix = "patronage."

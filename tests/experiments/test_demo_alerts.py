@@ -9,15 +9,15 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from features.contracts import ALERT_KINDS
-from service.demo import ensure_demo_users, latest_month
-from service.demo_alerts import (
+from experiments.demo import ensure_demo_users, latest_month
+from experiments.demo_alerts import (
     ALERTS_PER_DISTRICT,
     AlertsResult,
     _alert_dates,
     ensure_alerts,
     person_iins,
 )
+from features.contracts import ALERT_KINDS
 from service.roles import UserRole
 from service.tables import Alert, ListSnapshot, PoliceSignalRow, SnapshotFamily, User
 from tests.service.conftest import Service

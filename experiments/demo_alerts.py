@@ -17,9 +17,9 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from experiments.demo import DemoError, Say, largest_districts
 from features.contracts import Form, PoliceKind, Role
 from service.alerts import ALERT_WINDOW_DAYS, rescore_alert
-from service.demo import DemoError, Say, largest_districts
 from service.errors import ServiceError
 from service.intake import submit_record
 from service.roles import Principal, UserRole

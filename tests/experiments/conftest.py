@@ -1,0 +1,10 @@
+"""The service fixtures, for the tests of what `experiments` builds on the service (the demo)."""
+
+from tests.service.conftest import (  # noqa: F401 (fixtures pytest finds by name)
+    champion,
+    db_url,
+    listed_service,
+    service,
+    sqlite_service,
+    sqlite_url,
+)

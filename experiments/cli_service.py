@@ -164,11 +164,9 @@ def register(app: typer.Typer) -> None:
         """Simulate, import, train, audit, register, build the latest lists, create demo users
         and serve. Re-running reuses what exists under PATRONAGE_HOME."""
         from experiments import demo, demo_alerts
-        from service.db import make_sessionmaker
-        from service.login_throttle import LoginThrottle
         from service.model_source import StaticModelSource
         from service.settings import get_settings
-        from service.state import ServiceState
+        from service.state import build_state
 
         os.environ["PATRONAGE_DEMO"] = "1"
         get_settings.cache_clear()
@@ -188,15 +186,7 @@ def register(app: typer.Typer) -> None:
             with sessions() as session:
                 demo.ensure_lists(engine, session, champion, month=month, say=say)
                 credentials = demo.ensure_demo_users(session, home, say=say)
-            state = ServiceState(
-                settings=settings,
-                secrets=secrets,
-                engine=engine,
-                sessions=sessions,
-                read_sessions=make_sessionmaker(engine, read_only=True),
-                models=StaticModelSource(champion),
-                throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
-            )
+            state = build_state(settings, models=StaticModelSource(champion))
             demo_alerts.ensure_alerts(state, demo_alerts.person_iins(data), month=month, say=say)
         except demo.DemoError as exc:
             raise fail(str(exc)) from None

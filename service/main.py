@@ -17,15 +17,11 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
-from service.db import make_engine, make_sessionmaker
 from service.errors import install_handlers
-from service.login_throttle import LoginThrottle
-from service.migrate import upgrade
 from service.model_source import ModelSource
 from service.routes import admin, audit, auth, districts, families, records
-from service.security import resolve_secrets
 from service.settings import Settings, get_settings
-from service.state import ServiceState
+from service.state import build_state
 from service.ui import install as install_ui
 
 logger = logging.getLogger(__name__)
@@ -59,18 +55,8 @@ def create_app(settings: Settings | None = None, *, models: ModelSource) -> Fast
     champion model from.
     """
     settings = settings or get_settings()
-    secrets = resolve_secrets(settings)  # raises InsecureSettingsError before anything else
-    engine = make_engine(settings.sqlalchemy_url)
-    upgrade(engine)
-    state = ServiceState(
-        settings=settings,
-        secrets=secrets,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        read_sessions=make_sessionmaker(engine, read_only=True),
-        models=models,
-        throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
-    )
+    state = build_state(settings, models=models)
+    engine = state.engine
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

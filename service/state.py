@@ -1,4 +1,8 @@
-"""What one running service holds: settings, secrets, database, throttle and the model source."""
+"""What one running service holds, and the one function that builds it.
+
+`build_state` checks the secrets (refusing insecure ones outside demo mode), opens the engine and
+migrates it; the app factory and the command-line jobs (lists, demo) call it alike.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import make_engine, make_sessionmaker
 from service.login_throttle import LoginThrottle
+from service.migrate import upgrade
 from service.model_source import ModelSource
-from service.security import Secrets
+from service.security import Secrets, resolve_secrets
 from service.settings import Settings
 
 
@@ -22,3 +28,20 @@ class ServiceState:
     read_sessions: sessionmaker[Session]
     models: ModelSource
     throttle: LoginThrottle
+
+
+def build_state(settings: Settings, *, models: ModelSource) -> ServiceState:
+    """Secrets checked first (`InsecureSettingsError` before anything is created), then a
+    migrated engine, its write and read-only sessions and the login throttle."""
+    secrets = resolve_secrets(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    return ServiceState(
+        settings=settings,
+        secrets=secrets,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        read_sessions=make_sessionmaker(engine, read_only=True),
+        models=models,
+        throttle=LoginThrottle(engine, key=secrets.token_key.encode()),
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from features.labels import build_labels, months_after
-from tests.features.pipeline_builders import D, EventsBuilder
+from features.pipeline.labels import build_labels
+from tests.features.pipeline.builders import D, EventsBuilder
 
 
 def labels(b: EventsBuilder, **kwargs: object) -> dict[str, int]:
@@ -55,8 +55,3 @@ def test_every_family_gets_a_row_and_duplicates_count_once() -> None:
 def test_horizon_must_be_positive() -> None:
     with pytest.raises(ValueError, match="horizon_months"):
         labels(cohort(), as_of=D(2024, 1, 1), horizon_months=0)
-
-
-def test_months_after_clamps_to_month_end() -> None:
-    assert months_after(D(2024, 8, 31), 6) == D(2025, 2, 28)
-    assert months_after(D(2023, 11, 30), 3) == D(2024, 2, 29)

@@ -14,21 +14,12 @@ from collections.abc import Callable, Sequence
 import polars as pl
 
 from features.contracts import Events
-from features.feat_prepare import prepare
-from features.labels import build_labels, months_after
-from features.pipeline import features_at
+from features.months import months_after
+from features.pipeline.build import features_at
+from features.pipeline.labels import build_labels
+from features.pipeline.prepare import prepare
 
 log = logging.getLogger(__name__)
-
-
-def monthly_dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    """First days of the months from `start`'s month to `end`'s month, inclusive."""
-    first = dt.date(start.year, start.month, 1)
-    dates = []
-    while first <= end:
-        dates.append(first)
-        first = months_after(first, 1)
-    return dates
 
 
 def build_grid(
@@ -42,7 +33,7 @@ def build_grid(
     """`as_of` (Date), `family_id`, the features, `label` for every family at every date.
 
     `known_before` (the training cut-off) limits which outcomes can label; see
-    `features.labels`. `progress` is called after each date (the CLI shows a bar).
+    `features.pipeline.labels`. `progress` is called after each date (the CLI shows a bar).
     """
     if not as_of_dates:
         raise ValueError("as_of_dates: expected at least one date, got none")

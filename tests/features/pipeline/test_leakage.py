@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from features.contracts import Events, Form, OutcomeKind, PoliceKind
 from features.pipeline import build_features
-from tests.features.pipeline_builders import D, EventsBuilder
+from tests.features.pipeline.builders import D, EventsBuilder
 
 FAMILIES = ("F1", "F2", "F3")
 START, END = D(2022, 1, 1), D(2025, 12, 31)

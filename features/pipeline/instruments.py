@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from features.feat_prepare import Prepared, known
+from features.pipeline.prepare import Prepared, known
 
 _CLINIC_SCORES = {"hits": "max", "wast": "max", "phq2": "max"}
 _SCHOOL_SCORES = {"concern_items": "max", "feels_safe": "min"}

@@ -1,6 +1,6 @@
 """The synthetic population: configuration, `simulate()` and `write_population()`.
 
-The generative model lives in the `sim_*` modules (geography, population, latent dynamics,
+The generative model lives in the sibling modules (geography, population, latent dynamics,
 police, instruments); this module validates the options, wires the stages with independent
 random streams, and turns the arrays into the contract tables of `features.contracts`.
 See `docs/simulator.md`.
@@ -22,18 +22,25 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from features.atomic_dir import replacing_dir
+from features.atomic import replacing_dir
 from features.contracts import (
     PROTECTED_ATTRIBUTES,
     TABLES,
     Events,
 )
-from features.sim_dynamics import family_chains, p_recorded_within, simulate_paths
-from features.sim_geography import district_names
-from features.sim_instruments import clinic_screenings, school_surveys
-from features.sim_police import FORMS, OUTCOME_KINDS, POLICE_KINDS, police_and_outcomes
-from features.sim_population import ETHNICITIES, INCOME_GROUPS, Households, id_series, id_width
-from features.sim_population import make_households as _make_households
+from features.months import first_of_month, months_after
+from features.simulator.dynamics import family_chains, p_recorded_within, simulate_paths
+from features.simulator.geography import district_names
+from features.simulator.instruments import clinic_screenings, school_surveys
+from features.simulator.police import FORMS, OUTCOME_KINDS, POLICE_KINDS, police_and_outcomes
+from features.simulator.population import (
+    ETHNICITIES,
+    INCOME_GROUPS,
+    Households,
+    id_series,
+    id_width,
+)
+from features.simulator.population import make_households as _make_households
 
 #: Group values each protected attribute takes in the simulator (booleans as "true"/"false").
 GROUP_VALUES: Final[dict[str, frozenset[str]]] = {
@@ -47,6 +54,7 @@ GROUP_VALUES: Final[dict[str, frozenset[str]]] = {
 DEFAULT_SURVEY_COVERAGE: Final = 0.85
 MAX_FAMILIES: Final = 5_000_000
 MAX_MONTHS: Final = 240
+_EPOCH: Final = dt.date(1970, 1, 1)
 
 
 def _check_multiplier(where: str, value: float) -> None:
@@ -82,7 +90,7 @@ class SimulationConfig(BaseModel):
     @field_validator("start")
     @classmethod
     def _first_of_month(cls, v: dt.date) -> dt.date:
-        if v.day != 1:
+        if v != first_of_month(v):
             raise ValueError(f"expected the first day of a month, got {v.isoformat()}")
         if not 1990 <= v.year <= 2090:
             raise ValueError(f"expected a year from 1990 to 2090, got {v.year}")
@@ -146,10 +154,12 @@ def _streams(seed: int) -> list[np.random.Generator]:
 
 
 def _month_grid(start: dt.date, months: int) -> tuple[npt.NDArray[np.int64], ...]:
-    m = np.datetime64(start, "M") + np.arange(months + 1)
-    days = m.astype("datetime64[D]").astype(np.int64)
-    years = m.astype("datetime64[Y]").astype(np.int64) + 1970
-    cal = m.astype(np.int64) % 12 + 1
+    """Day numbers (since 1970-01-01), years and calendar months of the first days of the
+    `months + 1` months from `start` (the last one ends the simulation)."""
+    firsts = [months_after(start, k) for k in range(months + 1)]
+    days = np.array([(d - _EPOCH).days for d in firsts], dtype=np.int64)
+    years = np.array([d.year for d in firsts], dtype=np.int64)
+    cal = np.array([d.month for d in firsts], dtype=np.int64)
     return days, years, cal
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from features import names as nm
 from features.contracts import FAMILIES_SCHEMA, PERSONS_SCHEMA
 from features.iin import make_iins
-from features.sim_geography import REGIONS, districts
+from features.simulator import names as nm
+from features.simulator.geography import REGIONS, districts
 
 ETHNICITIES: Final = (
     "kazakh", "russian", "uzbek", "ukrainian", "uyghur", "tatar", "german", "other",

@@ -11,7 +11,8 @@ import datetime as dt
 import polars as pl
 
 from features.contracts import Form, PoliceKind
-from features.feat_prepare import Prepared, days_since, known, months_before
+from features.months import months_before
+from features.pipeline.prepare import Prepared, days_since, known
 from features.registry import WINDOW_MONTHS, WINDOWS
 
 

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from features.sim_dynamics import N_STATES, family_chains, p_recorded_within, simulate_paths
-from features.sim_population import make_households
-from features.sim_report import labelled_truth, plot_population, realised_stats, true_need
-from features.simulate import Population, SimulationConfig, simulate
+from features.simulator import Population, SimulationConfig, simulate
+from features.simulator.dynamics import N_STATES, family_chains, p_recorded_within, simulate_paths
+from features.simulator.population import make_households
+from features.simulator.report import labelled_truth, plot_population, realised_stats, true_need
 
 
 def _labelled(pop: Population, as_of_months: list[int]) -> pl.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from features.contracts import TABLES, Events
-from features.feat_prepare import SCHOOL_CONCERN_ITEMS
+from features.pipeline.prepare import SCHOOL_CONCERN_ITEMS
 
 D = dt.date
 

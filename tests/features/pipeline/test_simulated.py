@@ -9,7 +9,7 @@ import polars as pl
 from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
 from features.pipeline import build_features
 from features.registry import FEATURES
-from features.simulate import Population
+from features.simulator import Population
 
 
 def test_simulated_population_builds_with_guardrails(small_population: Population) -> None:

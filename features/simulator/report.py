@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from features.simulate import Population
+from features.months import first_of_month, months_after
+from features.simulator.world import Population
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,10 @@ def labelled_truth(pop: Population, *, step: int = 6, horizon: int = 6) -> pl.Da
     outcomes = pop.events.outcomes.select("family_id", "event_date")
     frames = []
     for k in range(step, pop.config.months - horizon + 1, step):
-        as_of = pl.date(start.year, start.month, 1).dt.offset_by(f"{k}mo")
+        as_of = months_after(first_of_month(start), k)
         rows = pop.truth.filter(pl.col("month") == as_of)
         window = (pl.col("event_date") >= as_of) & (
-            pl.col("event_date") < as_of.dt.offset_by(f"{horizon}mo")
+            pl.col("event_date") < months_after(as_of, horizon)
         )
         hit = outcomes.filter(window).select("family_id").unique().with_columns(y=pl.lit(1))
         joined = rows.join(hit, on="family_id", how="left")
@@ -78,9 +79,8 @@ def true_need(truth: pl.DataFrame, rows: pl.DataFrame, *, horizon_months: int = 
     last: dt.date | None = truth["month"].max()  # type: ignore[assignment]
     out = []
     for as_of in rows["as_of"].unique().sort():
-        end = as_of
-        for _ in range(horizon_months - 1):
-            end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        # The first day of the window's last month (`as_of` itself for a one-month horizon).
+        end = max(as_of, months_after(first_of_month(as_of), horizon_months - 1))
         if last is None or end > last:
             raise ValueError(
                 f"truth: expected months up to {end} for as_of {as_of} with a "

@@ -20,12 +20,7 @@ import datetime as dt
 
 import polars as pl
 
-from features.feat_prepare import months_before
-
-
-def months_after(day: dt.date, months: int) -> dt.date:
-    """The same day `months` calendar months later, clamped to the month's last day."""
-    return months_before(day, -months)
+from features.months import months_after
 
 
 def build_labels(

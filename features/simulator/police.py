@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from features.contracts import Form, OutcomeKind, PoliceKind
-from features.sim_dynamics import Paths, reporting_factor
-from features.sim_population import Households
+from features.simulator.dynamics import Paths, reporting_factor
+from features.simulator.population import Households
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

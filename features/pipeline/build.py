@@ -1,7 +1,7 @@
 """Point-in-time features: one row per family of the cohort as of a date.
 
 `build_features(events, *, as_of)` is a pure function of the event tables. Only records with
-`knowledge_date < as_of` count (the single filter in `features.feat_prepare.known`), so records
+`knowledge_date < as_of` count (the single filter in `features.pipeline.prepare.known`), so records
 that happened before `as_of` but became known on or after it are ignored.
 
 Column types: counts, days, children, years and agencies are Int32; flags Int8; scores and shares
@@ -17,10 +17,10 @@ import datetime as dt
 import polars as pl
 
 from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES, Events
-from features.feat_instruments import clinic_scores, school_scores
-from features.feat_prepare import Prepared, prepare
-from features.feat_protection import protection
-from features.feat_windows import (
+from features.pipeline.instruments import clinic_scores, school_scores
+from features.pipeline.prepare import Prepared, prepare
+from features.pipeline.protection import protection
+from features.pipeline.windows import (
     clinic_counts,
     form_counts,
     outcome_counts,

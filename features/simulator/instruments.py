@@ -13,9 +13,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from features.sim_dynamics import N_STATES, Paths
-from features.sim_police import FORMS, Rows, form_masks
-from features.sim_population import Households
+from features.simulator.dynamics import N_STATES, Paths
+from features.simulator.police import FORMS, Rows, form_masks
+from features.simulator.population import Households
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -27,8 +27,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from features.sim_geography import REGIONS
-from features.sim_population import Households
+from features.simulator.geography import REGIONS
+from features.simulator.population import Households
 
 STATES: Final = ("calm", "tense", "escalating", "acute", "crisis")
 N_STATES: Final = len(STATES)

@@ -13,7 +13,7 @@ from typing import Final
 import polars as pl
 
 from features.contracts import PROTECTION_KINDS, PoliceKind
-from features.feat_prepare import Prepared, days_since, known
+from features.pipeline.prepare import Prepared, days_since, known
 
 #: A new protection issued within this many days after expiry counts as an extension.
 EXTENSION_GRACE_DAYS: Final = 14

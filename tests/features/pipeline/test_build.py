@@ -10,7 +10,7 @@ import pytest
 from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES, PoliceKind
 from features.pipeline import build_features
 from features.registry import FEATURES
-from tests.features.pipeline_builders import D, EventsBuilder
+from tests.features.pipeline.builders import D, EventsBuilder
 
 AS_OF = D(2024, 7, 1)
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from features.contracts import ENUM_COLUMNS, EVENT_TABLES, TABLES
 from features.iin import validate_iin
-from features.simulate import (
+from features.simulator import (
     Population,
     SimulationConfig,
     read_population,

@@ -109,19 +109,6 @@ def prepare(events: Events) -> Prepared:
     return Prepared(cohort, children, police, clinic, school, outcomes)
 
 
-def months_before(as_of: dt.date, months: int) -> dt.date:
-    """The same day `months` calendar months earlier, clamped to the month's last day."""
-    index = as_of.year * 12 + as_of.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    for day in (as_of.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
-
-
 def known(frame: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
     """Rows known strictly before `as_of`: the one point-in-time filter of the pipeline."""
     return frame.lazy().filter(pl.col("knowledge_date") < as_of)

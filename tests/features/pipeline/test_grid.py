@@ -11,11 +11,12 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from features.contracts import Events, PoliceKind
-from features.grid import build_grid, monthly_dates
-from features.labels import build_labels
+from features.months import monthly_dates
 from features.pipeline import build_features
+from features.pipeline.grid import build_grid
+from features.pipeline.labels import build_labels
 from features.registry import FEATURES
-from tests.features.pipeline_builders import D, EventsBuilder
+from tests.features.pipeline.builders import D, EventsBuilder
 
 
 def random_events(seed: int, families: int = 40) -> Events:
@@ -72,7 +73,7 @@ def test_grid_equals_build_features_and_labels_date_by_date() -> None:
 
 def test_grid_warns_about_censored_label_windows(caplog: pytest.LogCaptureFixture) -> None:
     events = random_events(3, families=5)
-    with caplog.at_level(logging.WARNING, logger="features.grid"):
+    with caplog.at_level(logging.WARNING, logger="features.pipeline.grid"):
         build_grid(events, as_of_dates=[D(2024, 1, 1), D(2024, 6, 1)], known_before=D(2024, 9, 1))
     assert "censored" in caplog.text
 

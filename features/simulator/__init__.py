@@ -1,0 +1,22 @@
+"""The synthetic population: households, latent dynamics, what agencies record, and the report.
+
+The entry points (configure, simulate, write, read back) live in `features.simulator.world`.
+"""
+
+from features.simulator.world import (
+    Population,
+    SimulationConfig,
+    check_output_dir,
+    read_population,
+    simulate,
+    write_population,
+)
+
+__all__ = [
+    "Population",
+    "SimulationConfig",
+    "check_output_dir",
+    "read_population",
+    "simulate",
+    "write_population",
+]

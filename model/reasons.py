@@ -1,18 +1,16 @@
 """Reason texts: the top contributions of one family rendered from the feature registry.
 
 An explanation is an association, not a cause (guardrail 3): rendered texts state the data
-("4 police calls in the last 6 months") and are checked never to contain causal wording.
+("4 police calls in the last 6 months") and are checked never to contain causal wording. The
+texts and their translations are `features.reasons`' (gettext catalogue of the registry).
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable
-from typing import Literal
 
-Lang = Literal["kk", "ru", "en"]
-LANGS: tuple[Lang, ...] = ("kk", "ru", "en")
+from features.i18n import Lang, check_lang
+from features.reasons import render_reason
 
 #: Causal wording an explanation must never use, per language.
 CAUSAL_WORDS: dict[str, tuple[str, ...]] = {
@@ -22,25 +20,9 @@ CAUSAL_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _registry_renderer() -> Callable[..., str] | None:
-    try:
-        registry = importlib.import_module("features.registry")
-    except ImportError:  # the registry lands in parallel; until then use the plain fallback
-        return None
-    renderer: Callable[..., str] = registry.render_reason
-    return renderer
-
-
 def render(feature: str, value: float | None, *, lang: Lang) -> str:
     """Text of one reason in `lang`, with the family's actual value."""
-    if lang not in LANGS:
-        raise ValueError(f"lang: expected one of {LANGS}, got {lang!r}")
-    renderer = _registry_renderer()
-    if renderer is not None:
-        text = renderer(feature, value, lang=lang)
-    else:
-        shown = "—" if value is None else f"{value:g}"
-        text = f"{feature}: {shown}"
+    text = render_reason(feature, value, lang=check_lang(lang))
     assert_not_causal(text, lang=lang)
     return text
 

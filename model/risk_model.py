@@ -16,27 +16,25 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from features.atomic_dir import replacing_dir
+from features.atomic import replacing_dir
 from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
+from features.i18n import Lang
 from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cuts
 from model.calibration import Calibrator, Method
 from model.reasons import as_value, render
 from model.training import BoosterParams, fit_booster
-
-Lang = Literal["kk", "ru", "en"]
 
 __all__ = [
     "BANDS",
     "ID_COLUMNS",
     "Explanation",
     "FeatureMismatchError",
-    "Lang",
     "Reason",
     "RiskModel",
     "Scores",

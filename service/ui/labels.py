@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from service.ui.i18n import N_, Catalog
+from features.i18n import N_, Catalog
 
 BANDS: Final[dict[str, str]] = {
     "very_high": N_("Very high"),
@@ -76,7 +76,7 @@ SORTS: Final[dict[str, str]] = {
 }
 #: The label of a violation day on the list (the same msgid as the police record kind).
 VIOLATION: Final = POLICE_KINDS["order_violation"]
-#: Access-log action codes (`service.access_log.append(action=...)` in the API routes).
+#: Access-log action codes (`service.audit.access_log.append(action=...)` in the API routes).
 ACTIONS: Final[dict[str, str]] = {
     "list.read": N_("Read a monthly list"),
     "alerts.read": N_("Read the alerts"),

@@ -1,6 +1,7 @@
 """Group fairness metrics, disparities, bootstrap intervals and audit reports (no MLflow)."""
 
 from fairness.auditing import audit
+from fairness.findings import GateFinding
 from fairness.flagging import FlagRule, Threshold, TopK, TopPct, flag
 from fairness.flatten import fairness_metrics
 from fairness.gate import GateRules, GateVerdict, evaluate_gate
@@ -13,6 +14,7 @@ __all__ = [
     "AuditInputError",
     "AuditReport",
     "FlagRule",
+    "GateFinding",
     "GateRules",
     "GateVerdict",
     "Threshold",

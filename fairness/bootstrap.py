@@ -105,3 +105,8 @@ def percentile_interval(
         low[ok] = np.nanquantile(picked, alpha, axis=0)
         high[ok] = np.nanquantile(picked, 1.0 - alpha, axis=0)
     return low, high
+
+
+def nan_pair(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The intervals of ``size`` groups when there are no resamples: NaN at both ends."""
+    return np.full(size, np.nan), np.full(size, np.nan)

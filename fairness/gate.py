@@ -1,4 +1,4 @@
-"""The promotion gate: configurable rules over an `AuditReport`, and a verdict in sentences.
+"""The promotion gate: configurable rules over an `AuditReport`, and a verdict of findings.
 
 Uncertainty rule (decided, documented in docs/fairness.md). A disparity fails the gate only
 when its ratio is outside the band *and* the difference from the reference group is
@@ -13,19 +13,31 @@ the limit". Why both:
   disparity fails with probability at most ``alpha``.
 
 Disparities outside the band that are not significant, or whose p-value is undefined (too few
-cases), are returned as warnings for the auditor to read; they never block. A report computed
-without bootstrap resamples (``n_boot=0``) cannot pass a gate that requires significance.
+cases), are returned as warnings for the auditor to read; they never block. Disparities outside
+the band on metrics or attributes the rules do not cover are returned as notes, for reading. A
+report computed without bootstrap resamples (``n_boot=0``) cannot pass a gate that requires
+significance. Each finding is a `fairness.findings.GateFinding` (facts); `describe` renders it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fairness.disparity import DISPARITY_METRICS, PRIMARY_METRICS
-from fairness.report import AuditReport, CalibrationGap, Disparity, clean_interval
-from fairness.wording import METRIC_NAMES, meaning, percent
+from fairness.findings import GateFinding, Significance, describe, finite, finite_pair
+from fairness.report import AuditReport, CalibrationGap, Disparity
+
+__all__ = [
+    "GateFinding",
+    "GateRules",
+    "GateVerdict",
+    "describe",
+    "evaluate_gate",
+    "holm_adjust",
+]
 
 
 @dataclass(frozen=True)
@@ -71,22 +83,44 @@ class GateRules:
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """``passed`` is True when there are no failures; warnings never block."""
+    """``passed`` is True when there are no failures; warnings and notes never block.
+
+    ``notes`` are the disparities outside the band on metrics or attributes the rules do not
+    judge: the auditor reads them, the gate does not count them.
+    """
 
     passed: bool
-    failures: list[str]
-    warnings: list[str] = field(default_factory=list)
+    failures: list[GateFinding]
+    warnings: list[GateFinding] = field(default_factory=list)
     rules: GateRules = field(default_factory=GateRules)
     comparisons: int = 0  # tests in the Holm family
+    notes: list[GateFinding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
-            "failures": list(self.failures),
-            "warnings": list(self.warnings),
+            "failures": [f.to_dict() for f in self.failures],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "notes": [n.to_dict() for n in self.notes],
             "rules": self.rules.to_dict(),
             "comparisons": self.comparisons,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GateVerdict:
+        """The inverse of `to_dict` (as written to `verdict.json`)."""
+        rules = dict(data.get("rules") or {})
+        for name in ("metrics", "ratio_band", "attributes"):
+            if rules.get(name) is not None:
+                rules[name] = tuple(rules[name])
+        return cls(
+            passed=bool(data["passed"]),
+            failures=[GateFinding.from_dict(f) for f in data.get("failures") or ()],
+            warnings=[GateFinding.from_dict(w) for w in data.get("warnings") or ()],
+            rules=GateRules(**rules),
+            comparisons=int(data.get("comparisons") or 0),
+            notes=[GateFinding.from_dict(n) for n in data.get("notes") or ()],
+        )
 
 
 def holm_adjust(p_values: list[float]) -> list[float]:
@@ -102,21 +136,16 @@ def holm_adjust(p_values: list[float]) -> list[float]:
 
 
 def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVerdict:
-    """Apply ``rules`` (default `GateRules()`) to ``report``; each failure is a plain sentence."""
+    """Apply ``rules`` (default `GateRules()`) to ``report``; each finding is a `GateFinding`."""
     rules = rules or GateRules()
-    failures: list[str] = []
-    warnings: list[str] = []
+    failures: list[GateFinding] = []
+    warnings: list[GateFinding] = []
     attributes = report.attributes if rules.attributes is None else rules.attributes
     missing = [a for a in attributes if a not in report.attributes]
     if missing:
-        failures.append(
-            f"The gate asks for attribute(s) {', '.join(missing)}, which the audit did not cover."
-        )
+        failures.append(GateFinding("attribute_missing", attributes=tuple(missing)))
     if rules.require_significance and report.settings.n_boot == 0:
-        failures.append(
-            "The audit has no confidence intervals (n_boot=0), so no disparity can be judged; "
-            "re-run the audit with bootstrap resamples."
-        )
+        failures.append(GateFinding("no_intervals"))
         return GateVerdict(False, failures, warnings, rules)
 
     disparities = [
@@ -125,83 +154,93 @@ def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVe
     gaps: list[CalibrationGap] = []
     if rules.max_calibration_gap is not None:
         if report.settings.calibration_note and not report.calibration:
-            warnings.append(f"Calibration was not checked: {report.settings.calibration_note}.")
+            warnings.append(
+                GateFinding("calibration_not_checked", note=report.settings.calibration_note)
+            )
         gaps = [g for g in report.calibration_gaps if g.attribute in attributes]
     adjusted = holm_adjust([d.p_value for d in disparities] + [g.p_value for g in gaps])
     comparisons = sum(not math.isnan(p) for p in adjusted)
 
-    low, high = rules.ratio_band
     for d, p in zip(disparities, adjusted[: len(disparities)], strict=True):
-        text = _disparity_text(d, low, high)
-        if text is not None:
-            _sort(text, p, rules, comparisons, failures, warnings)
+        if _outside(d, rules.ratio_band):
+            finding = _disparity(d, rules, _significance(p, rules), p, comparisons)
+            (failures if finding.blocks else warnings).append(finding)
     if rules.max_calibration_gap is not None:
         limit = rules.max_calibration_gap
         for gap, p in zip(gaps, adjusted[len(disparities) :], strict=True):
             if abs(gap.difference) > limit:
-                _sort(_gap_text(gap, limit), p, rules, comparisons, failures, warnings)
-    return GateVerdict(not failures, failures, warnings, rules, comparisons)
+                finding = _gap(gap, limit, _significance(p, rules), p, comparisons)
+                (failures if finding.blocks else warnings).append(finding)
+    judged = {id(d) for d in disparities}
+    notes = [
+        _disparity(d, rules, "not_judged", math.nan, None)
+        for d in report.disparities
+        if id(d) not in judged and _outside(d, rules.ratio_band)
+    ]
+    return GateVerdict(not failures, failures, warnings, rules, comparisons, notes)
 
 
-def _sort(
-    text: str,
-    adjusted_p: float,
-    rules: GateRules,
-    comparisons: int,
-    failures: list[str],
-    warnings: list[str],
-) -> None:
-    """File a finding outside the rules as a failure or a warning by its corrected p-value."""
+def _significance(adjusted_p: float, rules: GateRules) -> Significance:
+    """How a finding outside the rules stands, by its corrected p-value."""
     if not rules.require_significance:
-        failures.append(text)
-    elif math.isnan(adjusted_p):
-        warnings.append(f"{text} Too few cases to judge; not counted.")
-    elif adjusted_p <= rules.alpha:
-        failures.append(f"{text} Significant (p = {adjusted_p:.3g} after Holm over {comparisons}).")
-    else:
-        warnings.append(
-            f"{text} Not significant (p = {adjusted_p:.3g} after Holm over {comparisons}); "
-            "not counted."
-        )
+        return "not_required"
+    if math.isnan(adjusted_p):
+        return "too_few"
+    return "significant" if adjusted_p <= rules.alpha else "not_significant"
 
 
-def _interval_text(interval: tuple[float, float], fmt: str) -> str:
-    pair = clean_interval(interval)
-    if pair is None or pair[0] is None or pair[1] is None:
-        return "interval not available"
-    return f"95% interval {pair[0]:{fmt}} to {pair[1]:{fmt}}"
+def _outside(d: Disparity, band: tuple[float, float]) -> bool:
+    """Ratio outside the band, or no ratio (the reference value is 0) while the value is above
+    0."""
+    if math.isnan(d.ratio):
+        return d.value > 0
+    return not band[0] <= d.ratio <= band[1]
 
 
-def _disparity_text(d: Disparity, low: float, high: float) -> str | None:
-    """The sentence for a disparity outside the band, None when it is inside."""
-    name = METRIC_NAMES[d.metric]
-    where = f"{d.attribute} = {d.group!r} (reference {d.reference!r})"
-    if math.isnan(d.ratio):  # the reference value is 0, so no ratio exists
-        if not d.value > 0:
-            return None
-        return (
-            f"The {name} differs between groups. {where}: {meaning(d.metric, d.value)}, while "
-            f"the reference group's {name} is 0; the difference is {_points(d.difference)} "
-            f"({_interval_text(d.difference_ci, '.3f')})."
-        )
-    if low <= d.ratio <= high:
-        return None
-    return (
-        f"The {name} differs between groups. {where}: {meaning(d.metric, d.value)}, against "
-        f"{percent(d.reference_value)} in the reference group: {d.ratio:.2f} times "
-        f"({_interval_text(d.ratio_ci, '.2f')}); allowed {low:g} to {high:g} times."
+def _disparity(
+    d: Disparity,
+    rules: GateRules,
+    significance: Significance,
+    adjusted_p: float,
+    comparisons: int | None,
+) -> GateFinding:
+    return GateFinding(
+        "disparity",
+        attribute=d.attribute,
+        group=d.group,
+        reference=d.reference,
+        metric=d.metric,
+        value=finite(d.value),
+        reference_value=finite(d.reference_value),
+        ratio=finite(d.ratio),
+        ratio_ci=finite_pair(d.ratio_ci),
+        difference=finite(d.difference),
+        difference_ci=finite_pair(d.difference_ci),
+        band=rules.ratio_band,
+        p_value=finite(d.p_value),
+        adjusted_p=finite(adjusted_p),
+        comparisons=comparisons,
+        significance=significance,
     )
 
 
-def _gap_text(gap: CalibrationGap, limit: float) -> str:
-    direction = "over-state" if gap.difference > 0 else "under-state"
-    return (
-        f"Calibration differs between groups. {gap.attribute} = {gap.group!r}: the scores "
-        f"{direction} this group's risk by {_points(abs(gap.difference))} more than for the "
-        f"reference group {gap.reference!r} ({_interval_text(gap.ci, '.3f')}); "
-        f"allowed {_points(limit)}."
+def _gap(
+    gap: CalibrationGap,
+    limit: float,
+    significance: Significance,
+    adjusted_p: float,
+    comparisons: int,
+) -> GateFinding:
+    return GateFinding(
+        "calibration_gap",
+        attribute=gap.attribute,
+        group=gap.group,
+        reference=gap.reference,
+        difference=finite(gap.difference),
+        difference_ci=finite_pair(gap.ci),
+        limit=limit,
+        p_value=finite(gap.p_value),
+        adjusted_p=finite(adjusted_p),
+        comparisons=comparisons,
+        significance=significance,
     )
-
-
-def _points(x: float) -> str:
-    return f"{100 * x:.2f} percentage points"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from fairness.disparity import PRIMARY_METRICS, PUNITIVE_METRICS
+from fairness.findings import describe
 from fairness.flatten import sanitise
 from fairness.metrics import METRICS
 from fairness.plots import report_plots
@@ -173,6 +174,15 @@ def _attribute_view(report: AuditReport, attribute: str, plots: dict[str, bytes]
     }
 
 
+def _verdict_view(verdict: GateVerdict) -> dict[str, Any]:
+    """The verdict as the template shows it: its findings as sentences."""
+    return {
+        "passed": verdict.passed,
+        "failures": [describe(f) for f in verdict.failures],
+        "warnings": [describe(w) for w in verdict.warnings],
+    }
+
+
 def render_html(
     report: AuditReport,
     *,
@@ -190,7 +200,7 @@ def render_html(
         sources = list(first.mean_abs) if first else sources
     return _template().render(
         s=report.settings,
-        verdict=verdict,
+        verdict=None if verdict is None else _verdict_view(verdict),
         findings=findings(report),
         attributes=[_attribute_view(report, a, plots) for a in report.attributes],
         sources=sources,

@@ -1,5 +1,7 @@
 """The model card (`model_card.md`, `model_card.kk.md`, `model_card.ru.md`) of a training run,
-rendered from the run's facts; the texts of each language are in `model.model_card_texts`."""
+rendered from the run's facts; the texts are gettext messages (`model.model_card_texts`, the
+`model_card` catalogue). Figures are written the same way in every language (ISO dates,
+`500,000`), so the three cards state identical figures (tested)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from model.model_card_texts import TEXTS, CardTexts
-from model.reasons import LANGS, Lang
+from features.i18n import Lang, check_lang
+from model.gates import GateFailure, describe
+from model.model_card_texts import CardTexts, card_texts
 
 #: Columns of the metrics table: key in the run's flat metrics, label, per-district figure.
 CARD_METRICS: tuple[tuple[str, str, bool], ...] = (
@@ -25,7 +28,7 @@ CARD_METRICS: tuple[tuple[str, str, bool], ...] = (
 def card_filename(lang: Lang) -> str:
     """File name of the card in `lang` among a run's artifacts: `model_card.md` for English
     (the name older runs and other tools rely on), `model_card.<lang>.md` otherwise."""
-    _check_lang(lang)
+    check_lang(lang)
     return "model_card.md" if lang == "en" else f"model_card.{lang}.md"
 
 
@@ -46,16 +49,11 @@ class ModelCardInfo:
     band_cuts: Sequence[float]
     metrics: Mapping[str, Mapping[str, float]]
     gate_passed: bool
-    gate_failures: Sequence[str]
+    gate_failures: Sequence[GateFailure]
     fairness_summary: Sequence[str] = ()
     source_shares: Mapping[str, float] = field(default_factory=dict)
     params: Mapping[str, object] = field(default_factory=dict)
     inner_buffer: bool = False
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in LANGS:
-        raise ValueError(f"lang: expected one of {', '.join(LANGS)}, got {lang!r}")
 
 
 def _fmt(value: float | None) -> str:
@@ -63,13 +61,12 @@ def _fmt(value: float | None) -> str:
 
 
 def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
-    """Markdown text of the card in `lang` (one of `model.reasons.LANGS`).
+    """Markdown text of the card in `lang` (one of `features.i18n.LANGS`).
 
     Every language states the same sections and the same figures; sentences the pipeline wrote
     (gate failures, fairness warnings) are quoted as written, in English, and said to be.
     """
-    _check_lang(lang)
-    t = TEXTS[lang]
+    t = card_texts(check_lang(lang))
     trained_until = info.trained_until.isoformat()
     lines = [
         f"# {t.title.format(name=info.model_name)}",
@@ -131,7 +128,7 @@ def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
     if info.gate_failures:
         lines += _quoted_note(t)
     lines += [t.gate_passed if info.gate_passed else t.gate_failed]
-    lines += [f"- {f}" for f in info.gate_failures]
+    lines += [f"- {describe(f)}" for f in info.gate_failures]
     lines += ["", f"## {t.h_limitations}", *(f"- {item}" for item in t.limitations), ""]
     if info.params:
         lines += [f"## {t.h_parameters}", ""]

@@ -1,29 +1,39 @@
 """What the fairness page shows, read from the files a training run logs.
 
-`fairness.write_report` writes `report.json` (`AuditReport.to_dict`) into the run's `fairness/`
-artifact directory and `experiments.tracking.log_training_run` writes `gate.json`
-(`{"passed", "failures"}`) beside it. This module reads those real keys and sorts the
-disparities outside the band exactly as `fairness.gate.evaluate_gate` does: a disparity counts
-against the model only when its metric is a gate metric and its p-value, Holm-corrected over
-every comparison the gate makes (gate metrics of every group, and calibration gaps), is at most
-alpha. The training run uses the default `GateRules()`, so this does too.
+`experiments.tracking.log_training_run` writes the run's `gate.json`: the model gate's verdict,
+`{"passed", "failures"}` with each failure a `model.gates.GateFailure.to_dict` (plain sentences
+in runs logged before the failures were facts). `fairness.write_report` writes `verdict.json`
+(`fairness.gate.GateVerdict.to_dict`) beside `report.json` in the run's `fairness/` directory.
+The page shows what that verdict says, without judging the report again: its disparity
+failures are "counted", its warnings "chance" (not significant after Holm) or "too_few" (no
+p-value), its notes "not_gate" (metrics the rules do not judge). A run without `verdict.json`
+(logged before it was written) has no such rows; its gate sentences are still shown.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from fairness.gate import GateRules, holm_adjust
+from fairness.disparity import PRIMARY_METRICS
+from fairness.findings import GateFinding, Significance
+from fairness.gate import GateVerdict
+from fairness.output import VERDICT_FILE
+from model.gates import GateFailure, read_failures, text
 
 #: How a disparity outside the band stands with the gate.
 Standing = Literal["counted", "chance", "too_few", "not_gate"]
 #: Order of the rows: what blocks a model first.
 _ORDER: Final[dict[str, int]] = {"counted": 0, "too_few": 1, "chance": 2, "not_gate": 3}
+_STANDINGS: Final[dict[Significance, Standing]] = {
+    "not_required": "counted",
+    "significant": "counted",
+    "not_significant": "chance",
+    "too_few": "too_few",
+    "not_judged": "not_gate",
+}
 
 
 @dataclass(frozen=True)
@@ -46,88 +56,48 @@ class DisparityRow:
 
 @dataclass(frozen=True)
 class GateFile:
-    """The run's `gate.json`: the whole verdict (model and fairness), failures in sentences."""
+    """The run's `gate.json`: the whole verdict (model and fairness)."""
 
     passed: bool
-    failures: tuple[str, ...]
+    failures: tuple[GateFailure | str, ...]
+
+    @property
+    def sentences(self) -> list[str]:
+        """Each failure as the gate states it (`model.gates.describe`)."""
+        return [text(f) for f in self.failures]
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def disparity_rows(verdict: GateVerdict) -> list[DisparityRow] | None:
+    """The disparity findings of ``verdict`` (failures, warnings and notes), primary first,
+    then by standing, attribute and group; None when the gate judged no disparity (an audit
+    without intervals)."""
+    if any(f.rule == "no_intervals" for f in verdict.failures):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _p(value: object) -> float:
-    number = _number(value)
-    return math.nan if number is None else number
-
-
-def _outside(d: Mapping[str, Any], low: float, high: float) -> bool:
-    """The gate's test (`fairness.gate._disparity_text`): ratio outside the band, or no ratio
-    (the reference value is 0) while the group's value is above 0."""
-    ratio = _number(d.get("ratio"))
-    if ratio is None:
-        value = _number(d.get("value"))
-        return value is not None and value > 0
-    return not low <= ratio <= high
-
-
-def outside_band(
-    report: Mapping[str, Any], *, rules: GateRules | None = None
-) -> list[DisparityRow]:
-    """Disparities of `report` (the dict of `report.json`) outside the band, primary first,
-    then by standing, attribute and group; each marked as the gate `rules` would mark it."""
-    rules = rules or GateRules()
-    settings = report.get("settings") or {}
-    audited = tuple(settings.get("attributes") or ())
-    attributes = audited if rules.attributes is None else rules.attributes
-    disparities: Sequence[Mapping[str, Any]] = report.get("disparities") or []
-    gated = [
-        d for d in disparities if d["attribute"] in attributes and d["metric"] in rules.metrics
+    rows = [
+        _row(f, _STANDINGS[f.significance])
+        for f in (*verdict.failures, *verdict.warnings, *verdict.notes)
+        if f.rule == "disparity" and f.significance is not None
     ]
-    gaps: list[Mapping[str, Any]] = []
-    if rules.max_calibration_gap is not None:
-        gaps = [g for g in report.get("calibration_gaps") or [] if g["attribute"] in attributes]
-    adjusted = holm_adjust(
-        [_p(d.get("p_value")) for d in gated] + [_p(g.get("p_value")) for g in gaps]
-    )
-    p_of = {id(d): p for d, p in zip(gated, adjusted, strict=False)}
-    low, high = rules.ratio_band
-    rows = []
-    for d in disparities:
-        if not _outside(d, low, high):
-            continue
-        p = p_of.get(id(d))
-        standing: Standing
-        if p is None:
-            standing = "not_gate"
-        elif math.isnan(p):
-            standing = "too_few"
-        elif not rules.require_significance or p <= rules.alpha:
-            standing = "counted"
-        else:
-            standing = "chance"
-        interval = d.get("ratio_ci") or [None, None]
-        rows.append(
-            DisparityRow(
-                attribute=str(d["attribute"]),
-                group=str(d["group"]),
-                reference=str(d["reference"]),
-                metric=str(d["metric"]),
-                primary=bool(d.get("primary")),
-                value=_number(d.get("value")),
-                reference_value=_number(d.get("reference_value")),
-                ratio=_number(d.get("ratio")),
-                ratio_low=_number(interval[0]),
-                ratio_high=_number(interval[1]),
-                adjusted_p=None if p is None or math.isnan(p) else p,
-                standing=standing,
-            )
-        )
     rows.sort(key=lambda r: (not r.primary, _ORDER[r.standing], r.attribute, r.group, r.metric))
     return rows
+
+
+def _row(finding: GateFinding, standing: Standing) -> DisparityRow:
+    low, high = finding.ratio_ci if finding.ratio_ci is not None else (None, None)
+    return DisparityRow(
+        attribute=str(finding.attribute),
+        group=str(finding.group),
+        reference=str(finding.reference),
+        metric=str(finding.metric),
+        primary=finding.metric in PRIMARY_METRICS,
+        value=finding.value,
+        reference_value=finding.reference_value,
+        ratio=finding.ratio,
+        ratio_low=low,
+        ratio_high=high,
+        adjusted_p=finding.adjusted_p,
+        standing=standing,
+    )
 
 
 def read_report(directory: Path) -> dict[str, Any] | None:
@@ -139,10 +109,19 @@ def read_report(directory: Path) -> dict[str, Any] | None:
     return data
 
 
+def read_verdict(directory: Path) -> GateVerdict | None:
+    """`verdict.json` of a fairness artifact directory, or None when there is none."""
+    path = directory / VERDICT_FILE
+    if not path.is_file():
+        return None
+    return GateVerdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def read_gate(run_artifacts: Path) -> GateFile | None:
     """`gate.json` of a run's artifact directory, or None when there is none."""
     path = run_artifacts / "gate.json"
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return GateFile(passed=bool(data["passed"]), failures=tuple(data.get("failures") or ()))
+    failures = read_failures(data.get("failures") or (), fairness=GateFinding.from_dict)
+    return GateFile(passed=bool(data["passed"]), failures=tuple(failures))

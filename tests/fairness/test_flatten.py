@@ -46,7 +46,17 @@ def test_suppressed_groups_log_nothing() -> None:
         n_boot=0,
         min_group_size=100,
     )
-    assert not any(".d." in k for k in fairness_metrics(report))
+    metrics = fairness_metrics(report)
+    suppressed = {g.group for g in report.groups if g.suppressed}
+    shown = [g for g in report.groups if not g.suppressed]
+    assert suppressed == {"d"}  # 1.5% of 2000 rows is under 100
+    assert [g.group for g in shown] == ["a", "b", "c"]
+    # the shown groups log their figures; the suppressed one logs none, not even its size
+    for g in shown:
+        assert metrics[f"fairness.group.{g.group}.n"] == g.n
+        assert metrics[f"fairness.group.{g.group}.fnr"] == g.metrics["fnr"]
+    assert not [k for k in metrics if k.startswith("fairness.group.d.")]
+    assert {k.split(".")[2] for k in metrics} == {"a", "b", "c"}
 
 
 def test_collisions_get_suffixes() -> None:

@@ -7,7 +7,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from fairness import AuditReport, TopPct, audit, evaluate_gate, render_html, write_report
+from fairness import (
+    AuditReport,
+    GateVerdict,
+    TopPct,
+    audit,
+    evaluate_gate,
+    render_html,
+    write_report,
+)
+from fairness.findings import describe
 from tests.fairness.synthetic import scores_frame
 
 
@@ -43,6 +52,21 @@ def test_write_report_writes_json_html_and_plots(tmp_path: Path) -> None:
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "fairness" / "report.json").read_text())["groups"]
     assert not list((tmp_path / "fairness").glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_write_report_with_a_verdict_writes_it_as_facts(tmp_path: Path) -> None:
+    report = _report()
+    verdict = evaluate_gate(report)
+    paths = write_report(report, tmp_path, verdict=verdict)
+    assert tmp_path / "verdict.json" in paths
+    data = json.loads((tmp_path / "verdict.json").read_text(encoding="utf-8"))
+    assert GateVerdict.from_dict(data) == verdict
+    assert not verdict.passed
+    assert data["failures"][0]["rule"] in {"disparity", "calibration_gap"}
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for finding in verdict.failures:  # the HTML report states each finding as a sentence
+        assert describe(finding).replace("'", "&#39;") in html
+    assert "verdict.json" not in {p.name for p in write_report(report, tmp_path / "plain")}
 
 
 def test_html_is_self_contained_and_says_what_it_found() -> None:

@@ -2,16 +2,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+from sklearn.metrics import precision_recall_curve
 
+from features.i18n import LANGS, Lang, read_catalogue
 from model import plots
+from model.gates import GateFailure
+from model.metrics import calibration_table, precision_recall_at_k
 from model.model_card import ModelCardInfo, card_filename, render_model_card
-from model.model_card_texts import EN, TEXTS
-from model.reasons import CAUSAL_WORDS, LANGS, Lang
+from model.model_card_texts import (
+    DOMAIN,
+    EN,
+    LOCALES_DIR,
+    SOURCE_NAMES,
+    VERDICTS,
+    card_texts,
+)
+from model.reasons import CAUSAL_WORDS
 from model.risk_model import RiskModel
 from tests.model.synthetic import synthetic_frame
 
@@ -24,17 +38,106 @@ def test_waterfall_writes_png_and_svg(fitted_model: RiskModel, tmp_path: Path) -
     assert "<svg" in (tmp_path / "family.svg").read_text()[:2000]
 
 
-def test_run_plots(fitted_model: RiskModel, tmp_path: Path) -> None:
+def _drawn(fig: Figure) -> dict[str, Any]:
+    """What a figure shows: each line's data by label, axis labels, tick labels, size."""
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    return {
+        "lines": {
+            str(line.get_label()): (
+                np.asarray(line.get_xdata(), dtype=float),
+                np.asarray(line.get_ydata(), dtype=float),
+            )
+            for line in ax.get_lines()
+        },
+        "legend": [t.get_text() for t in legend.get_texts()] if legend is not None else [],
+        "xlabel": ax.get_xlabel(),
+        "ylabel": ax.get_ylabel(),
+        "yticks": [t.get_text() for t in ax.get_yticklabels()],
+        "points": sum(np.asarray(c.get_offsets()).shape[0] for c in ax.collections),
+        "inches": tuple(fig.get_size_inches()),
+    }
+
+
+def _assert_png_shows_a_plot(path: Path, inches: tuple[float, float]) -> None:
+    """The file decodes as a PNG of about the figure's size (tight bounding box at 110 dpi)
+    with drawn content, not a blank canvas."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+        pixels = np.asarray(image.convert("RGB"), dtype=float) / 255
+    assert 0.6 * inches[0] * 110 <= width <= 1.3 * inches[0] * 110, (path, width)
+    assert 0.6 * inches[1] * 110 <= height <= 1.3 * inches[1] * 110, (path, height)
+    inked = (pixels < 0.9).any(axis=2)
+    assert 0.01 < inked.mean() < 0.9, path  # drawn on, not blank and not a filled block
+    colours = np.unique(pixels.reshape(-1, 3), axis=0)
+    assert len(colours) > 20, path  # lines, markers and text, not one flat colour
+
+
+def test_run_plots(
+    fitted_model: RiskModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     frame, y = synthetic_frame(2000, seed=51)
     scores = fitted_model.score(frame)
+    explanation = fitted_model.explain(frame)
     groups = np.array(["A", "B"] * 1000)
+    drawn: dict[str, dict[str, Any]] = {}
+    save = plots._save
+
+    def spy(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
+        drawn[path.name] = _drawn(fig)
+        return save(fig, path, formats)
+
+    monkeypatch.setattr(plots, "_save", spy)
     written = [
-        *plots.shap_summary(fitted_model.explain(frame), tmp_path / "summary", max_rows=500),
+        *plots.shap_summary(explanation, tmp_path / "summary", max_rows=500),
         *plots.calibration_curve(y, {"model": scores.probability}, tmp_path / "cal"),
         *plots.precision_recall(y, {"model": scores.raw_score}, tmp_path / "pr"),
         *plots.precision_at_k_curve(y, {"model": scores.raw_score}, tmp_path / "pk", groups=groups),
     ]
-    assert all(p.stat().st_size > 1000 for p in written)
+    assert [p.name for p in written] == ["summary.png", "cal.png", "pr.png", "pk.png"]
+    for path in written:
+        _assert_png_shows_a_plot(path, drawn[path.stem]["inches"])
+
+    # calibration: the model's equal-count bins, and the diagonal of perfect calibration
+    cal = drawn["cal"]
+    table = calibration_table(y, scores.probability, n_bins=10)
+    xs, ys = cal["lines"]["model"]
+    np.testing.assert_allclose(xs, [t[0] for t in table])
+    np.testing.assert_allclose(ys, [t[1] for t in table])
+    top = max(*xs, *ys)
+    np.testing.assert_allclose(cal["lines"]["perfect"][0], [0, top])
+    np.testing.assert_allclose(cal["lines"]["perfect"][1], [0, top])
+    assert cal["legend"] == ["model", "perfect"]
+    assert cal["xlabel"] == "mean predicted probability"
+
+    # precision-recall: the model's curve and the base rate
+    pr = drawn["pr"]
+    precision, recall, _ = precision_recall_curve(y, scores.raw_score)
+    np.testing.assert_allclose(pr["lines"]["model"][0], recall)
+    np.testing.assert_allclose(pr["lines"]["model"][1], precision)
+    np.testing.assert_allclose(pr["lines"]["base rate"][1], [np.mean(y)] * 2)
+    assert (pr["xlabel"], pr["ylabel"]) == ("recall", "precision")
+
+    # precision@k per district: worst ordering of ties at each list size
+    pk = drawn["pk"]
+    pcts = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30)
+    expected = [
+        precision_recall_at_k(y, scores.raw_score, pct=p, groups=groups).precision_worst
+        for p in pcts
+    ]
+    np.testing.assert_allclose(pk["lines"]["model"][0], pcts)
+    np.testing.assert_allclose(pk["lines"]["model"][1], expected)
+    assert pk["xlabel"] == "list size (% of families, per district)"
+
+    # SHAP summary: one dot per sampled family and shown feature, the features named
+    summary = drawn["summary"]
+    names = [t for t in summary["yticks"] if t]
+    assert names
+    assert set(names) <= set(explanation.feature_names) | {
+        f"Sum of {len(explanation.feature_names) - len(names) + 1} other features"
+    }
+    assert summary["points"] == 500 * len(names)
 
 
 def _card_info(**changes: Any) -> ModelCardInfo:
@@ -52,7 +155,7 @@ def _card_info(**changes: Any) -> ModelCardInfo:
         band_cuts=(0.02, 0.05, 0.1, 0.2),
         metrics={"model": {"auc": 0.8123, "ece": 0.004}, "checklist": {"auc": 0.7}},
         gate_passed=False,
-        gate_failures=["No fairness verdict."],
+        gate_failures=[GateFailure("no_fairness_verdict")],
     )
     return ModelCardInfo(**{**fields, **changes})
 
@@ -81,13 +184,13 @@ def test_model_card_states_use_label_data_metrics_and_limits() -> None:
     assert "0.8123" in card
     assert "2023-07-01 .. 2023-11-01" in card
     assert "Recorded is not the same as happened" in card
-    assert "No fairness verdict." in card
+    assert "No fairness verdict: the fairness audit did not run for this model." in card
     assert "because" not in card.lower()
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_model_card_has_every_section_in_each_language(lang: Lang) -> None:
-    texts = TEXTS[lang]
+    texts = card_texts(lang)
     card = render_model_card(_card_info(**FULL), lang=lang)
     assert card.startswith(f"# {texts.title.format(name='patronage-risk')}\n")
     headings = re.findall(r"^## (.+)$", card, flags=re.M)
@@ -97,8 +200,9 @@ def test_model_card_has_every_section_in_each_language(lang: Lang) -> None:
         assert f"- {item}" in card
     if lang != "en":  # translated, not the English card with a new title
         english = render_model_card(_card_info(**FULL))
-        assert not set(EN.headings) & set(headings)
-        for sentence in (*EN.not_for, *EN.limitations, EN.metrics_note, EN.oracle_note):
+        en = card_texts("en")
+        assert not set(en.headings) & set(headings)
+        for sentence in (*en.not_for, *en.limitations, en.metrics_note, en.oracle_note):
             assert sentence not in card
         # the same lines, plus the two notes on sentences quoted in English
         assert card.count("\n") == english.count("\n") + 2
@@ -118,13 +222,13 @@ def test_model_card_states_the_same_figures_in_each_language() -> None:
     for card in cards.values():  # fingerprints, metric names and quoted sentences unchanged
         assert "`abcdef`" in card
         assert "| AUC | AP | P@5% |" in card
-        assert "- No fairness verdict." in card
+        assert "- No fairness verdict: the fairness audit did not run for this model." in card
         assert "- Fairness: false omission rate of group b is 1.52x." in card
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_model_card_says_which_sentences_are_quoted_in_english(lang: Lang) -> None:
-    texts = TEXTS[lang]
+    texts = card_texts(lang)
     card = render_model_card(_card_info(**FULL), lang=lang)
     assert card.count(texts.quoted_in_english) == 2  # fairness summary and gate failures
     assert f"- {texts.verdicts['gate failed']}" in card
@@ -137,7 +241,7 @@ def test_model_card_says_which_sentences_are_quoted_in_english(lang: Lang) -> No
 @pytest.mark.parametrize("lang", LANGS)
 def test_model_card_never_uses_causal_wording(lang: Lang) -> None:
     words = [w for ws in CAUSAL_WORDS.values() for w in ws]
-    texts = [t.lower() for t in TEXTS[lang].all_texts()]
+    texts = [t.lower() for t in card_texts(lang).all_texts()]
     texts.append(render_model_card(_card_info(**FULL), lang=lang).lower())
     assert [(w, t) for t in texts for w in words if w in t] == []
 
@@ -155,3 +259,15 @@ def test_card_file_names_keep_the_english_name() -> None:
         "model_card.ru.md",
         "model_card.md",
     ]
+
+
+def test_every_card_text_is_in_the_catalogue() -> None:
+    """The English texts are the msgids; kk and ru translate each, en keeps the English."""
+    msgids = {*EN.all_texts(), *SOURCE_NAMES, *VERDICTS} - {""}
+    for lang in LANGS:
+        catalogue = {m.id: m.string for m in read_catalogue(LOCALES_DIR, DOMAIN, lang) if m.id}
+        assert sorted(msgids - set(catalogue)) == [], lang
+        if lang != "en":
+            assert [m for m in msgids if not catalogue[m]] == [], lang
+            texts = card_texts(lang)
+            assert not set(texts.all_texts()) & (set(EN.all_texts()) - set(SOURCE_NAMES)), lang

@@ -16,20 +16,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from experiments.training import (
-    AGENCIES,
-    BASELINES,
-    Progress,
-    TrainingConfig,
-    all_metrics,
-    drop_agency,
-    known_before,
-    score_rankers,
-    train,
-)
+from experiments.rankers import all_metrics, score_rankers
+from experiments.time_split import AGENCIES, drop_agency, known_before
+from experiments.training import BASELINES, Progress, TrainingConfig, train
 from features.contracts import Events
-from features.grid import build_grid
-from features.labels import months_after
+from features.months import months_after
+from features.pipeline.grid import build_grid
 from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
 from model.risk_model import RiskModel
 

@@ -8,9 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 from experiments.training import TrainingResult, feature_sources
+from features.i18n import LANGS
 from model import plots
 from model.model_card import ModelCardInfo, card_filename, render_model_card
-from model.reasons import LANGS
 
 log = logging.getLogger(__name__)
 

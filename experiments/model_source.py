@@ -15,8 +15,10 @@ from dataclasses import asdict
 from typing import Any
 
 from experiments import tracking
+from fairness.findings import GateFinding
+from features.i18n import LANGS
+from model.gates import read_failures, text
 from model.model_card import card_filename
-from model.reasons import LANGS
 from service.model_source import Champion
 from service.settings import Settings
 
@@ -97,10 +99,7 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
                 "run_id": mv.run_id,
                 "trained_until": tags.get(f"{prefix}trained_until", ""),
                 "data_fingerprint": tags.get(f"{prefix}data_fingerprint", ""),
-                "gate": {
-                    "passed": tags.get(f"{prefix}gate_passed") == "true",
-                    "failures": json.loads(tags.get(f"{prefix}gate_failures", "[]") or "[]"),
-                },
+                "gate": _gate(tags, prefix),
                 "model_card_uri": f"{artifacts}/{card_filename('en')}" if artifacts else None,
                 # Where each language's card is written; runs logged before the cards were
                 # translated hold the English one only (the pages fall back to it).
@@ -118,4 +117,18 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
         "champion": champion,
         "versions": versions,
         "alias_history": history,
+    }
+
+
+def _gate(tags: dict[str, str], prefix: str) -> dict[str, Any]:
+    """The version's gate verdict from its tags: `failures` as sentences (what `GET /v1/models`
+    has always returned), `findings` as facts (`GateFailure.to_dict`; strings where the tag
+    holds sentences: runs logged before the failures were facts, or the note on failures cut
+    for length)."""
+    recorded = json.loads(tags.get(f"{prefix}gate_failures", "[]") or "[]")
+    failures = read_failures(recorded, fairness=GateFinding.from_dict)
+    return {
+        "passed": tags.get(f"{prefix}gate_passed") == "true",
+        "failures": [text(f) for f in failures],
+        "findings": [f if isinstance(f, str) else f.to_dict() for f in failures],
     }

@@ -18,7 +18,7 @@ import json
 import logging
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +29,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
+from model.gates import GateFailure
 from model.risk_model import RiskModel
 from service.settings import Settings, get_settings
 
@@ -160,7 +161,7 @@ def log_training_run(
     metrics: Mapping[str, Mapping[str, float]],
     data_fingerprint: str,
     gate_passed: bool,
-    gate_failures: list[str],
+    gate_failures: Sequence[GateFailure],
     artifact_dir: Path | None = None,
     tags: Mapping[str, str] | None = None,
     run_name: str | None = None,
@@ -197,7 +198,8 @@ def log_training_run(
         }
         mlflow.log_metrics(flat)
         mlflow.log_dict({"features": model.feature_names_}, "features.json")
-        mlflow.log_dict({"passed": gate_passed, "failures": gate_failures}, "gate.json")
+        failures = [f.to_dict() for f in gate_failures]
+        mlflow.log_dict({"passed": gate_passed, "failures": failures}, "gate.json")
         if artifact_dir is not None:
             mlflow.log_artifacts(str(artifact_dir))
         with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +219,7 @@ def log_training_run(
         "trained_until": model.trained_until_.isoformat(),
         "data_fingerprint": data_fingerprint,
         "gate_passed": str(gate_passed).lower(),
-        "gate_failures": _json_list(gate_failures, limit=4900),
+        "gate_failures": _json_list(failures, limit=4900),
     }
     for key, value in version_tags.items():
         client.set_model_version_tag(
@@ -238,8 +240,9 @@ def log_training_run(
     return TrackedRun(run_id=run_id, version=version, promoted=promoted)
 
 
-def _json_list(items: list[str], *, limit: int) -> str:
-    """A JSON list within `limit` characters (tag values are bounded): drops trailing items."""
+def _json_list(items: Sequence[object], *, limit: int) -> str:
+    """A JSON list within `limit` characters (tag values are bounded): drops trailing items and
+    ends the list with a sentence saying how many (readers keep strings as written)."""
     kept = list(items)
     text = json.dumps(kept, ensure_ascii=False)
     while len(text) > limit and kept:

@@ -1,16 +1,7 @@
 """Training pipeline: events -> as-of grid -> time split -> model + baselines -> calibration ->
 metrics on the held-out period -> fairness audit -> gate, as one `TrainingResult`.
 
-Time rules (triage's buffer rule):
-- only records with `knowledge_date < until` are read (`known_before`);
-- no label window of any as-of date reaches past `until` (`as_of + horizon <= until`);
-- the held-out (validation) period is the last `valid_months` as-of dates before that buffer;
-  it serves early stopping, calibration and the run's metrics;
-- training as-of dates end before the first held-out date; with `inner_buffer` they end where
-  their label windows end by the first held-out date, so no training label overlaps the
-  held-out period (costs `horizon` months of the most recent training data).
-Never a random split of rows.
-
+The time rules (which records and as-of months a run may use) are in `experiments.time_split`.
 The fairness audit uses the last held-out as-of month only (one row per family, one list per
 district, as a council sees it); the run's metrics use the whole held-out period.
 """
@@ -18,39 +9,29 @@ district, as a council sees it); the run's metrics use the whole held-out period
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from features.contracts import EVENT_TABLES, PROTECTED_ATTRIBUTES, Events, empty_table
-from features.feat_prepare import months_before
+from experiments.rankers import RankerScores, all_metrics, score_rankers
+from experiments.time_split import TimeSplit, data_start, drop_agency, known_before, time_split
+from features.contracts import PROTECTED_ATTRIBUTES, Events
 from features.fingerprint import events_fingerprint
-from features.grid import build_grid, monthly_dates
-from features.labels import months_after
+from features.pipeline.grid import build_grid
 from features.registry import FEATURES
 from model.bands import DEFAULT_BAND_CUTS
 from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
 from model.calibration import Method, out_of_fold
 from model.explain import source_contributions, source_totals
-from model.gates import GateResult, evaluate_model_gate
-from model.metrics import list_metrics
+from model.gates import Finding, GateResult, evaluate_model_gate
 from model.risk_model import Explanation, RiskModel
 from model.training import BoosterParams
 
-log = logging.getLogger(__name__)
-
 BASELINES = ("checklist", "police_12m", "logistic")
-AGENCIES = ("police", "school", "clinic")
-_AGENCY_TABLES = {
-    "police": "police_signals",
-    "school": "school_surveys",
-    "clinic": "medical_screenings",
-}
 Progress = Callable[[str], None]
 
 
@@ -90,155 +71,6 @@ class TrainingConfig:
         }
         out.update({f"lgb_{k}": v for k, v in self.params.as_dict().items()})
         return out
-
-
-@dataclass(frozen=True)
-class TimeSplit:
-    """Monthly as-of dates of the training and held-out periods."""
-
-    train_as_of: list[dt.date]
-    valid_as_of: list[dt.date]
-    until: dt.date
-    horizon_months: int
-
-    def label_window_ends(self) -> dict[dt.date, dt.date]:
-        """As-of date -> first day after its label window."""
-        return {
-            d: months_after(d, self.horizon_months) for d in [*self.train_as_of, *self.valid_as_of]
-        }
-
-
-def time_split(
-    data_start: dt.date,
-    *,
-    until: dt.date,
-    horizon_months: int = 6,
-    valid_months: int = 3,
-    history_months: int = 6,
-    max_train_months: int | None = None,
-    inner_buffer: bool = False,
-) -> TimeSplit:
-    """The as-of dates of a run trained until `until` (see the module docstring)."""
-    if valid_months < 1:
-        raise ValueError(f"valid_months: expected at least 1, got {valid_months}")
-    last = dt.date(until.year, until.month, 1)
-    while months_after(last, horizon_months) > until:
-        last = months_before(last, 1)
-    valid = [months_before(last, k) for k in range(valid_months - 1, -1, -1)]
-    train_last = months_before(valid[0], 1)
-    while inner_buffer and months_after(train_last, horizon_months) > valid[0]:
-        train_last = months_before(train_last, 1)
-    first = months_after(dt.date(data_start.year, data_start.month, 1), history_months)
-    train = monthly_dates(first, train_last) if first <= train_last else []
-    if max_train_months is not None:
-        train = train[-max_train_months:]
-    if not train:
-        needed = months_after(first, 2 * horizon_months + valid_months)
-        raise ValueError(
-            f"--until {until.isoformat()}: expected at least {history_months} months of history, "
-            f"a {horizon_months}-month label buffer before the held-out period and "
-            f"{valid_months} held-out months; data starts {data_start.isoformat()}, so --until "
-            f"must be on or after about {needed.isoformat()}"
-        )
-    return TimeSplit(train, valid, until, horizon_months)
-
-
-def known_before(events: Events, until: dt.date) -> Events:
-    """Only the records the system knew before `until` (families and persons unchanged)."""
-    parts: dict[str, pl.DataFrame] = {}
-    for name in EVENT_TABLES:
-        frame: pl.DataFrame = getattr(events, name)
-        if "knowledge_date" in frame.columns:
-            frame = frame.filter(pl.col("knowledge_date") < until)
-        parts[name] = frame
-    return Events(**parts)
-
-
-def drop_agency(events: Events, agency: str) -> Events:
-    """Events without one agency's records (leave-one-source-out)."""
-    if agency not in _AGENCY_TABLES:
-        raise ValueError(f"agency: expected one of {AGENCIES}, got {agency!r}")
-    table = _AGENCY_TABLES[agency]
-    return replace(events, **{table: empty_table(table)})
-
-
-def data_start(events: Events) -> dt.date:
-    """Earliest event date of any agency record or outcome."""
-    starts = [
-        getattr(events, t)["event_date"].min()
-        for t in ("school_surveys", "medical_screenings", "police_signals", "outcomes")
-        if getattr(events, t).height
-    ]
-    if not starts:
-        raise ValueError("events: expected at least one agency record, got none")
-    return min(starts)  # type: ignore[no-any-return]
-
-
-def oracle_scores(truth: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
-    """`p_incident_6m` of each (as_of, family_id) row at the as-of month (NaN where absent)."""
-    joined = rows.select("as_of", "family_id").join(
-        truth.select(pl.col("family_id"), pl.col("month").alias("as_of"), pl.col("p_incident_6m")),
-        on=["as_of", "family_id"],
-        how="left",
-        maintain_order="left",
-    )
-    return joined["p_incident_6m"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
-
-
-@dataclass(frozen=True)
-class RankerScores:
-    """Scores of every ranker on the same rows, plus what the metrics need."""
-
-    rows: pl.DataFrame  # as_of, family_id, district, label, list_key, protected attributes
-    ranking: dict[str, np.ndarray]
-    probability: dict[str, np.ndarray]
-
-
-def score_rankers(
-    model: RiskModel,
-    baselines: Mapping[str, Any],
-    grid: pl.DataFrame,
-    families: pl.DataFrame,
-    *,
-    truth: pl.DataFrame | None,
-    probability: np.ndarray | None = None,
-) -> RankerScores:
-    """Score model, baselines and (with truth) the oracle on the rows of `grid`."""
-    rows = grid.select("as_of", "family_id", "label").join(
-        families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
-        on="family_id",
-        how="left",
-        maintain_order="left",
-    )
-    rows = rows.with_columns(
-        list_key=pl.col("as_of").cast(pl.String) + "|" + pl.col("district").fill_null("?")
-    )
-    scores = model.score(grid)
-    ranking = {"model": scores.raw_score}
-    probs = {"model": scores.probability if probability is None else probability}
-    for name, baseline in baselines.items():
-        ranking[name] = baseline.score(grid)
-    if "logistic" in ranking:
-        probs["logistic"] = ranking["logistic"]
-    if truth is not None:
-        oracle = oracle_scores(truth, rows)
-        if not np.isnan(oracle).any():
-            ranking["oracle"] = probs["oracle"] = oracle
-        else:
-            log.warning(
-                "truth lacks %d of the rows: no oracle figures", int(np.isnan(oracle).sum())
-            )
-    return RankerScores(rows=rows, ranking=ranking, probability=probs)
-
-
-def all_metrics(scored: RankerScores) -> dict[str, dict[str, float]]:
-    """Flat metrics per ranker on the same rows (district lists = per as-of and district)."""
-    y = scored.rows["label"].to_numpy()
-    groups = scored.rows["list_key"].to_numpy()
-    return {
-        name: list_metrics(y, s, probability=scored.probability.get(name), groups=groups).as_dict()
-        for name, s in scored.ranking.items()
-    }
 
 
 @dataclass(frozen=True)
@@ -360,7 +192,7 @@ def train(
     fairness_flat: dict[str, float] = {}
     summary: list[str] = []
     fairness_passed: bool | None = None
-    fairness_failures: list[str] = []
+    fairness_failures: list[Finding] = []
     if config.fairness:
         say(
             "fairness audit at the council's capacity (top 5% per district list), "
@@ -371,8 +203,8 @@ def train(
         fairness_passed, fairness_failures = verdict.passed, list(verdict.failures)
         summary = [
             "gate " + ("passed" if verdict.passed else "failed"),
-            *verdict.failures,
-            *verdict.warnings[:10],
+            *(f.describe() for f in verdict.failures),
+            *(w.describe() for w in verdict.warnings[:10]),
         ]
         timings["fairness_s"] = time.perf_counter() - t2
     gate = evaluate_model_gate(

@@ -10,6 +10,7 @@ import pytest
 from mlflow import MlflowClient
 
 from experiments import tracking
+from model.gates import GateFailure
 from model.risk_model import RiskModel
 from model.training import BoosterParams
 from service.settings import Settings
@@ -23,6 +24,11 @@ def small_model() -> RiskModel:
     return RiskModel(params=BoosterParams(num_boost_round=30, min_data_in_leaf=30)).fit(
         train, y, valid_features=valid, y_valid=y_valid, trained_until=dt.date(2025, 6, 1)
     )
+
+
+BELOW_LOGISTIC = GateFailure(
+    "below_baseline", metric="auc", value=0.8, baseline="logistic", baseline_value=0.85
+)
 
 
 @pytest.fixture
@@ -45,7 +51,7 @@ def _log(
         },
         data_fingerprint="abc123",
         gate_passed=passed,
-        gate_failures=[] if passed else ["auc of the model is not above the logistic baseline's"],
+        gate_failures=[] if passed else [BELOW_LOGISTIC],
         artifact_dir=art,
         settings=settings,
     )
@@ -108,9 +114,20 @@ def test_failed_gate_stays_registered_without_champion_then_admin_override(
     mv = client.get_model_version(settings.model_name, "1")
     assert any(k.startswith("patronage.alias.champion.") for k in mv.tags)
     assert mv.tags["patronage.gate_passed"] == "false"
-    assert json.loads(mv.tags["patronage.gate_failures"]) == [
-        "auc of the model is not above the logistic baseline's"
-    ]
+    # the failures as facts, in the tag and in gate.json
+    assert json.loads(mv.tags["patronage.gate_failures"]) == [BELOW_LOGISTIC.to_dict()]
+    assert mlflow.artifacts.load_dict(f"runs:/{run.run_id}/gate.json") == {
+        "passed": False,
+        "failures": [
+            {
+                "rule": "below_baseline",
+                "metric": "auc",
+                "value": 0.8,
+                "baseline": "logistic",
+                "baseline_value": 0.85,
+            }
+        ],
+    }
 
     # the pyfunc returns probability, band and contributions
     pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}/2")
@@ -133,3 +150,7 @@ def test_long_gate_failures_stay_valid_json() -> None:
     assert len(text) <= 4900
     parsed = json.loads(text)
     assert parsed[-1].endswith("more in gate.json")
+    failures = [BELOW_LOGISTIC.to_dict()] * 100
+    parsed = json.loads(tracking._json_list(failures, limit=4900))
+    assert parsed[:-1] == failures[: len(parsed) - 1]
+    assert parsed[-1] == f"... {100 - len(parsed) + 1} more in gate.json"

@@ -9,19 +9,13 @@ import polars as pl
 import pytest
 
 from experiments.evaluation import evaluate
-from experiments.training import (
-    BASELINES,
-    TrainingConfig,
-    TrainingResult,
-    drop_agency,
-    known_before,
-    time_split,
-    train,
-)
+from experiments.time_split import drop_agency, known_before, time_split
+from experiments.training import BASELINES, TrainingConfig, TrainingResult, train
 from features.contracts import PROTECTED_ATTRIBUTES
 from features.fingerprint import events_fingerprint
-from features.labels import months_after
-from features.simulate import Population
+from features.months import months_after
+from features.simulator import Population
+from model.gates import GateFailure
 from model.training import BoosterParams
 
 UNTIL = dt.date(2025, 1, 1)
@@ -110,7 +104,7 @@ def test_protected_attributes_never_reach_the_model(trained: TrainingResult) -> 
 
 def test_without_fairness_verdict_the_gate_fails(trained: TrainingResult) -> None:
     assert not trained.gate.passed
-    assert any("No fairness verdict" in f for f in trained.gate.failures)
+    assert GateFailure("no_fairness_verdict") in trained.gate.failures
 
 
 def test_fairness_hook_runs_and_feeds_the_gate(small_population: Population) -> None:
@@ -120,8 +114,16 @@ def test_fairness_hook_runs_and_feeds_the_gate(small_population: Population) -> 
     )
     assert result.fairness_report is not None
     assert result.fairness_metrics
-    assert not any("No fairness verdict" in f for f in result.gate.failures)
+    assert not any(f.rule == "no_fairness_verdict" for f in result.gate.failures)
     assert result.fairness_summary[0] in {"gate passed", "gate failed"}
+    verdict = result.fairness_verdict
+    assert verdict is not None
+    # the fairness gate's failures reach the model gate as they are, one failure each
+    fairness = [f.fairness for f in result.gate.failures if f.rule == "fairness"]
+    assert fairness == (list(verdict.failures) or ([None] if not verdict.passed else []))
+    assert result.fairness_summary[1:] == [
+        f.describe() for f in (*verdict.failures, *verdict.warnings[:10])
+    ]
     # one row per family: the audit uses the last held-out month only, so rows are not
     # repeated across monthly lists (repeated rows would make the intervals too narrow)
     last = result.scored.rows.filter(pl.col("as_of") == result.split.valid_as_of[-1])

@@ -9,17 +9,18 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from experiments.demo import ensure_demo_users, latest_month
-from experiments.demo_alerts import (
+from experiments.demo.alerts import (
     ALERTS_PER_DISTRICT,
     AlertsResult,
     _alert_dates,
     ensure_alerts,
     person_iins,
 )
+from experiments.demo.steps import latest_month
+from experiments.demo.users import ensure_demo_users
 from features.contracts import ALERT_KINDS
-from service.roles import UserRole
-from service.tables import Alert, ListSnapshot, PoliceSignalRow, SnapshotFamily, User
+from service.auth.roles import UserRole
+from service.storage.tables import Alert, ListSnapshot, PoliceSignalRow, SnapshotFamily, User
 from tests.service.conftest import Service
 from tests.service.factory import DISTRICTS, Seeded
 

@@ -1,4 +1,4 @@
-"""CLI commands: simulate."""
+"""`patronage simulate`: a synthetic population written as Parquet tables."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from experiments.cli_common import ERR, fail
-from features.simulate import SimulationConfig, check_output_dir, simulate, write_population
+from experiments.cli.common import ERR, fail
+from features.months import parse_month
+from features.simulator import SimulationConfig, check_output_dir, simulate, write_population
 
 
 def _parse_month(value: str) -> dt.date:
     try:
-        return dt.datetime.strptime(value, "%Y-%m").date()
+        return parse_month(value)
     except ValueError:
         raise fail(f"--start: expected a month as YYYY-MM, got {value!r}") from None
 
@@ -104,8 +105,3 @@ def simulate_command(
         for name in ("school_surveys", "medical_screenings", "police_signals", "outcomes")
     )
     ERR.print(f"wrote {out}: {counts}", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this topic's commands to `app`."""
-    app.command("simulate")(simulate_command)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from experiments.demo import ensure_demo_users, largest_districts
-from service.roles import UserRole
+from experiments.demo.users import ensure_demo_users, largest_districts
+from service.auth.roles import UserRole
 from tests.service.conftest import Service
 
 COUNCIL = UserRole.council

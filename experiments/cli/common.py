@@ -1,14 +1,10 @@
-"""What every CLI topic shares: the consoles, the exit-2 error, date options, atomic writes,
-the step spinner."""
+"""What every CLI command group shares: the consoles, the exit-2 error, date options,
+the step spinner (files are written with `features.atomic.write_atomic`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -49,16 +45,3 @@ def parse_date(option: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def write_atomic(out: Path, write: Callable[[Path], object]) -> None:
-    """Write through `write(tmp)` beside `out`, then rename: never a half-written file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

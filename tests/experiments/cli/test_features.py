@@ -12,7 +12,7 @@ from experiments.cli import app
 from features.loaders import load_events
 from features.pipeline import build_features
 from features.registry import FEATURES
-from tests.features.pipeline_builders import D, EventsBuilder
+from tests.features.pipeline.builders import D, EventsBuilder
 
 
 def data_dir(tmp_path: Path) -> Path:

@@ -17,15 +17,16 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from experiments.demo import DemoError, Say, largest_districts
+from experiments.demo.steps import DemoError, Say
+from experiments.demo.users import largest_districts
 from features.contracts import Form, PoliceKind, Role
-from service.alerts import ALERT_WINDOW_DAYS, rescore_alert
+from service.auth.roles import Principal, UserRole
 from service.errors import ServiceError
-from service.intake import submit_record
-from service.roles import Principal, UserRole
-from service.schemas import PoliceSignalCreate
+from service.lists.alerts import ALERT_WINDOW_DAYS, rescore_alert
+from service.records.intake import submit_record
+from service.records.schemas import PoliceSignalCreate
 from service.state import ServiceState
-from service.tables import Alert, IdempotencyKey, ListSnapshot, Person, SnapshotFamily, User
+from service.storage.tables import Alert, IdempotencyKey, ListSnapshot, Person, SnapshotFamily, User
 
 ALERTS_PER_DISTRICT: Final = 3
 #: The alert-kind signals the demo submits, in turn. No order violation: the families picked

@@ -9,11 +9,12 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from experiments.cli_common import ERR, fail, parse_date, spinner, write_atomic
+from experiments.cli.common import ERR, fail, parse_date, spinner
+from features.atomic import write_atomic
 from features.contracts import Events
-from features.labels import build_labels
 from features.loaders import DataValidationError, load_events
 from features.pipeline import build_features
+from features.pipeline.labels import build_labels
 
 DataOpt = Annotated[
     Path, typer.Option("--data", help="Directory of Parquet tables from `patronage simulate`.")
@@ -38,31 +39,27 @@ def _run(data: Path, out: Path, what: str, step: Callable[[Events], pl.DataFrame
     ERR.print(f"wrote {frame.height} rows x {frame.width} columns of {what} to {out}")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this topic's commands to `app`."""
+def features_command(data: DataOpt, as_of: AsOfOpt, out: OutOpt) -> None:
+    """Build one row of point-in-time features per family (family_id + features)."""
+    day = parse_date("--as-of", as_of)
+    _run(data, out, "features", lambda events: build_features(events, as_of=day))
 
-    @app.command("features")
-    def features_command(data: DataOpt, as_of: AsOfOpt, out: OutOpt) -> None:
-        """Build one row of point-in-time features per family (family_id + features)."""
-        day = parse_date("--as-of", as_of)
-        _run(data, out, "features", lambda events: build_features(events, as_of=day))
 
-    @app.command("labels")
-    def labels_command(
-        data: DataOpt,
-        as_of: AsOfOpt,
-        out: OutOpt,
-        horizon_months: Annotated[
-            int, typer.Option("--horizon-months", min=1, help="Label window length in months.")
-        ] = 6,
-    ) -> None:
-        """Label each family: a recorded serious incident in [as-of, as-of + horizon)."""
-        day = parse_date("--as-of", as_of)
-        _run(
-            data,
-            out,
-            "labels",
-            lambda events: build_labels(
-                events.outcomes, families=events.families, as_of=day, horizon_months=horizon_months
-            ),
-        )
+def labels_command(
+    data: DataOpt,
+    as_of: AsOfOpt,
+    out: OutOpt,
+    horizon_months: Annotated[
+        int, typer.Option("--horizon-months", min=1, help="Label window length in months.")
+    ] = 6,
+) -> None:
+    """Label each family: a recorded serious incident in [as-of, as-of + horizon)."""
+    day = parse_date("--as-of", as_of)
+    _run(
+        data,
+        out,
+        "labels",
+        lambda events: build_labels(
+            events.outcomes, families=events.families, as_of=day, horizon_months=horizon_months
+        ),
+    )

@@ -1,0 +1,42 @@
+"""The `patronage` command line: one module per command group, every command listed here.
+
+Command modules import their heavy dependencies inside the command bodies, so `--help` and a
+mistyped option answer at once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from experiments.cli import audit, demo, features, model, service, simulate
+
+app = typer.Typer(
+    name="patronage",
+    help="Early warning for district prevention councils: simulate, build features, train, "
+    "audit and serve calibrated, explainable risk lists.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+# In this order in `patronage --help`.
+app.command("simulate")(simulate.simulate_command)
+app.command("features")(features.features_command)
+app.command("labels")(features.labels_command)
+app.command("train")(model.train_command)
+app.command("score")(model.score_command)
+app.command("explain")(model.explain_command)
+app.command("evaluate")(model.evaluate_command)
+app.command("promote")(model.promote_command)
+app.command("audit")(audit.audit_command)
+app.command("serve")(service.serve_command)
+app.command("import")(service.import_command)
+app.command("lists")(service.lists_command)
+app.command("demo")(demo.demo_command)
+app.command("users")(service.users_command)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app()

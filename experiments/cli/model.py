@@ -1,0 +1,287 @@
+"""`patronage train / score / explain / evaluate / promote`: the risk model and its registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from experiments.cli.common import ERR, OUT, fail, parse_date, spinner
+from features.atomic import write_atomic
+from features.i18n import parse_lang
+from model.gates import describe
+from model.risk_model import FeatureMismatchError, ModelFileError
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Directory of Parquet tables from `patronage simulate`.")
+]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="models:/NAME@ALIAS, models:/NAME/VERSION or a directory written by RiskModel.save.",
+    ),
+]
+DEFAULT_MODEL = "models:/patronage-risk@champion"
+
+
+class CliError(Exception):
+    """An error shown to the user on stderr with exit code 2."""
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step; yields `say(text)`; maps known errors to exit 2."""
+    from fairness import AuditInputError
+    from features.loaders import DataValidationError
+
+    with spinner() as progress:
+        task = progress.add_task("starting", total=None)
+
+        def say(text: str) -> None:
+            progress.console.log(text, highlight=False)
+            progress.update(task, description=text)
+
+        try:
+            yield say
+        except (
+            CliError,
+            DataValidationError,
+            FeatureMismatchError,
+            ModelFileError,
+            AuditInputError,
+            LookupError,
+            ValueError,
+        ) as exc:
+            raise fail(str(exc)) from None
+
+
+def _load(data: Path, say: Callable[[str], None], *, truth: bool = False) -> tuple[Any, Any]:
+    from features.loaders import load_events, load_truth
+
+    say(f"loading and validating {data}")
+    events = load_events(data)
+    truth_frame = None
+    if truth and (data / "truth.parquet").is_file():
+        truth_frame = load_truth(data)
+    return events, truth_frame
+
+
+def _metrics_table(metrics: dict[str, dict[str, float]], title: str) -> Table:
+    table = Table(title=title)
+    cols = ("auc", "average_precision", "precision_at_5pct", "precision_at_5pct_district", "ece")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c.replace("precision_at_", "P@").replace("_district", " dist"))
+    for ranker, values in metrics.items():
+        table.add_row(
+            ranker,
+            *("–" if values.get(c) is None else f"{values[c]:.4f}" for c in cols),
+        )
+    return table
+
+
+def train_command(
+    data: DataOpt,
+    until: Annotated[
+        str, typer.Option("--until", help="Training cut-off YYYY-MM-DD (records known before).")
+    ],
+    horizon_months: Annotated[
+        int, typer.Option("--horizon-months", min=1, help="Label window in months.")
+    ] = 6,
+    valid_months: Annotated[
+        int, typer.Option("--valid-months", min=1, help="Held-out as-of months.")
+    ] = 3,
+    max_train_months: Annotated[
+        int, typer.Option("--max-train-months", min=1, help="Latest training as-of months.")
+    ] = 12,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    register_model: Annotated[
+        bool,
+        typer.Option("--register/--no-register", help="Log to MLflow and register."),
+    ] = True,
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Also save the model to this directory.")
+    ] = None,
+) -> None:
+    """Train the LightGBM risk model on the monthly as-of grid, with baselines and gates."""
+    from experiments.registration import register_run
+    from experiments.training import TrainingConfig, train
+    from model.training import BoosterParams
+
+    cutoff = parse_date("--until", until)
+    config = TrainingConfig(
+        until=cutoff,
+        horizon_months=horizon_months,
+        valid_months=valid_months,
+        max_train_months=max_train_months,
+        params=BoosterParams(seed=seed),
+    )
+    with _progress() as say:
+        events, truth = _load(data, say, truth=True)
+        result = train(events, config=config, truth=truth, progress=say)
+        if save is not None:
+            result.model.save(save)
+            say(f"saved the model to {save}")
+        tracked = register_run(result, progress=say) if register_model else None
+    OUT.print(_metrics_table(result.metrics, "held-out period"))
+    OUT.print(f"gate: {'passed' if result.gate.passed else 'failed'}")
+    for failure in result.gate.failures[:10]:
+        OUT.print(f"  - {describe(failure)}", highlight=False)
+    if tracked is not None:
+        state = "now @champion" if tracked.promoted else "registered without @champion"
+        OUT.print(f"run {tracked.run_id}: version {tracked.version}, {state}")
+
+
+def score_command(
+    data: DataOpt,
+    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    model: ModelOpt = DEFAULT_MODEL,
+) -> None:
+    """Score every family: family_id, district, probability, band, rank_in_district,
+    raw_score (log-odds)."""
+    from experiments import tracking
+    from features.pipeline import build_features
+    from model.bands import rank_within
+
+    day = parse_date("--as-of", as_of)
+    with _progress() as say:
+        say(f"loading model {model}")
+        risk_model, _info = tracking.load_model(model)
+        events, _ = _load(data, say)
+        say(f"building features as of {day.isoformat()}")
+        features = build_features(events, as_of=day)
+        say(f"scoring {features.height:,} families")
+        scores = risk_model.score(features)
+        district = (
+            features.select("family_id")
+            .join(events.families.select("family_id", "district"), on="family_id", how="left")
+            .get_column("district")
+        )
+        frame = pl.DataFrame(
+            {
+                "family_id": scores.family_id,
+                "district": district,
+                "probability": scores.probability,
+                "band": scores.band,
+                "rank_in_district": rank_within(
+                    scores.probability, scores.raw_score, groups=district.to_numpy()
+                ),
+                "raw_score": scores.raw_score,
+            }
+        ).sort(["district", "rank_in_district"])
+        write_atomic(out, frame.write_csv)
+    ERR.print(f"wrote {frame.height:,} scores to {out}")
+
+
+def explain_command(
+    data: DataOpt,
+    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date YYYY-MM-DD.")],
+    family: Annotated[str, typer.Option("--family", help="family_id to explain.")],
+    lang: Annotated[str, typer.Option("--lang", help="kk, ru or en.")] = "en",
+    top: Annotated[int, typer.Option("--top", min=1)] = 5,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a waterfall chart (PNG and SVG).")
+    ] = None,
+    model: ModelOpt = DEFAULT_MODEL,
+) -> None:
+    """Explain one family's score: base value, contributions and top reasons."""
+    from experiments import tracking
+    from features.pipeline import build_features
+    from model import plots
+
+    day = parse_date("--as-of", as_of)
+    reason_lang = parse_lang(lang)
+    if reason_lang is None:
+        raise fail(f"--lang: expected kk, ru or en, got {lang!r}")
+    with _progress() as say:
+        risk_model, _ = tracking.load_model(model)
+        events, _ = _load(data, say)
+        features = build_features(events, as_of=day).filter(pl.col("family_id") == family)
+        if features.height == 0:
+            raise CliError(f"--family: no family with this id in {data}")
+        explanation = risk_model.explain(features)
+        reasons = risk_model.reasons(explanation, 0, lang=reason_lang, top=top)
+        written = plots.waterfall(explanation, 0, plot) if plot is not None else []
+    scores = risk_model.score(features)
+    OUT.print(
+        f"probability {scores.probability[0]:.4f} ({scores.band[0]}), raw score "
+        f"{scores.raw_score[0]:+.4f} = base {explanation.base_value:+.4f} + contributions"
+    )
+    for r in reasons:
+        OUT.print(f"  {r.contribution:+.3f}  {r.text}", highlight=False)
+    for path in written:
+        ERR.print(f"wrote {path}")
+
+
+def evaluate_command(
+    data: DataOpt,
+    as_of: Annotated[str, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD.")],
+    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
+    model: ModelOpt = DEFAULT_MODEL,
+    ablation: Annotated[
+        bool,
+        typer.Option("--ablation", help="Also retrain without each agency (slow)."),
+    ] = False,
+) -> None:
+    """Score the model, the baselines and (with truth) the oracle at an as-of date."""
+    from dataclasses import asdict, replace
+
+    from experiments import tracking
+    from experiments.evaluation import evaluate, leave_one_source_out
+    from experiments.training import TrainingConfig
+
+    day = parse_date("--as-of", as_of)
+    with _progress() as say:
+        say(f"loading model {model}")
+        risk_model, info = tracking.load_model(model)
+        events, truth = _load(data, say, truth=True)
+        info_dict = {k: str(v) for k, v in asdict(info).items()} if info else {"uri": model}
+        result = evaluate(
+            events,
+            model=risk_model,
+            as_of=day,
+            truth=truth,
+            model_info=info_dict,
+            progress=say,
+        )
+        if ablation:
+            config = TrainingConfig(
+                until=risk_model.trained_until_, horizon_months=risk_model.horizon_months_
+            )
+            result = replace(
+                result,
+                ablation=leave_one_source_out(
+                    events, config=config, as_of=day, truth=truth, progress=say
+                ),
+            )
+        payload = json.dumps(result.to_json(), indent=2, default=str)
+        write_atomic(json_out, lambda p: p.write_text(payload, "utf-8"))
+    OUT.print(_metrics_table(result.metrics, f"as of {day.isoformat()}"))
+    OUT.print(json.dumps(result.comparison, indent=2, default=str), highlight=False)
+    if result.leakage_suspected:
+        ERR.print("[red]the model beats the oracle: treat this as a leakage bug[/red]")
+    ERR.print(f"wrote {json_out}")
+
+
+def promote_command(
+    version: Annotated[int, typer.Option("--version", min=1, help="Registered version.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded).")],
+    by: Annotated[str, typer.Option("--by", help="Who promotes (recorded).")],
+) -> None:
+    """Move @champion to a version, recording who, when and why (admin override)."""
+    from experiments import tracking
+
+    try:
+        event = tracking.promote(version, reason=reason, by=by)
+    except (tracking.PromotionError, LookupError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    note = " (override: the version failed its gate)" if event.override else ""
+    OUT.print(f"@{event.alias} -> version {event.version}{note}, by {event.by} at {event.at}")

@@ -1,0 +1,85 @@
+"""Every ranker (the model, the baselines and, with truth, the oracle) scored on the same rows,
+and their list metrics: what a run's and an evaluation's comparison tables are made of."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features.contracts import PROTECTED_ATTRIBUTES
+from model.metrics import list_metrics
+from model.risk_model import RiskModel
+
+log = logging.getLogger(__name__)
+
+
+def oracle_scores(truth: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
+    """`p_incident_6m` of each (as_of, family_id) row at the as-of month (NaN where absent)."""
+    joined = rows.select("as_of", "family_id").join(
+        truth.select(pl.col("family_id"), pl.col("month").alias("as_of"), pl.col("p_incident_6m")),
+        on=["as_of", "family_id"],
+        how="left",
+        maintain_order="left",
+    )
+    return joined["p_incident_6m"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+@dataclass(frozen=True)
+class RankerScores:
+    """Scores of every ranker on the same rows, plus what the metrics need."""
+
+    rows: pl.DataFrame  # as_of, family_id, district, label, list_key, protected attributes
+    ranking: dict[str, np.ndarray]
+    probability: dict[str, np.ndarray]
+
+
+def score_rankers(
+    model: RiskModel,
+    baselines: Mapping[str, Any],
+    grid: pl.DataFrame,
+    families: pl.DataFrame,
+    *,
+    truth: pl.DataFrame | None,
+    probability: np.ndarray | None = None,
+) -> RankerScores:
+    """Score model, baselines and (with truth) the oracle on the rows of `grid`."""
+    rows = grid.select("as_of", "family_id", "label").join(
+        families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
+        on="family_id",
+        how="left",
+        maintain_order="left",
+    )
+    rows = rows.with_columns(
+        list_key=pl.col("as_of").cast(pl.String) + "|" + pl.col("district").fill_null("?")
+    )
+    scores = model.score(grid)
+    ranking = {"model": scores.raw_score}
+    probs = {"model": scores.probability if probability is None else probability}
+    for name, baseline in baselines.items():
+        ranking[name] = baseline.score(grid)
+    if "logistic" in ranking:
+        probs["logistic"] = ranking["logistic"]
+    if truth is not None:
+        oracle = oracle_scores(truth, rows)
+        if not np.isnan(oracle).any():
+            ranking["oracle"] = probs["oracle"] = oracle
+        else:
+            log.warning(
+                "truth lacks %d of the rows: no oracle figures", int(np.isnan(oracle).sum())
+            )
+    return RankerScores(rows=rows, ranking=ranking, probability=probs)
+
+
+def all_metrics(scored: RankerScores) -> dict[str, dict[str, float]]:
+    """Flat metrics per ranker on the same rows (district lists = per as-of and district)."""
+    y = scored.rows["label"].to_numpy()
+    groups = scored.rows["list_key"].to_numpy()
+    return {
+        name: list_metrics(y, s, probability=scored.probability.get(name), groups=groups).as_dict()
+        for name, s in scored.ranking.items()
+    }

@@ -23,9 +23,10 @@ class ServiceError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers  # sent with the answer (`Retry-After`, `WWW-Authenticate`)
 
 
 class NotFoundError(ServiceError):
@@ -34,6 +35,18 @@ class NotFoundError(ServiceError):
 
 class ConflictError(ServiceError):
     status_code = status.HTTP_409_CONFLICT
+
+
+class UnauthorizedError(ServiceError):
+    """No valid credentials (401)."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class TooManyRequestsError(ServiceError):
+    """Too many attempts; `Retry-After` says when to try again (429)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
 
 
 class UnavailableError(ServiceError):
@@ -98,4 +111,6 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
+        )

@@ -17,9 +17,15 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
+from service.admin import routes as admin
+from service.audit import routes as audit
+from service.auth import routes as auth
+from service.decisions import routes as decisions
 from service.errors import install_handlers
+from service.families import routes as families
+from service.lists import routes as lists
 from service.model_source import ModelSource
-from service.routes import admin, audit, auth, districts, families, records
+from service.records import routes as records
 from service.settings import Settings, get_settings
 from service.state import build_state
 from service.ui import install as install_ui
@@ -83,17 +89,20 @@ def create_app(settings: Settings | None = None, *, models: ModelSource) -> Fast
             champion=champion.version if champion else None,
         )
 
-    for router in (
+    for router in (  # in the order of the OpenAPI document
         auth.router,
         records.school_router,
         records.clinic_router,
         records.police_router,
-        districts.lists_router,
-        districts.alerts_router,
+        lists.lists_router,
+        lists.alerts_router,
         families.council_router,
-        families.explain_router,
+        decisions.router,
+        records.corrections_router,
+        lists.explain_router,
         audit.audit_router,
         audit.models_router,
+        lists.generate_router,
         admin.router,
     ):
         app.include_router(router)

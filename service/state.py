@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import make_engine, make_sessionmaker
-from service.login_throttle import LoginThrottle
-from service.migrate import upgrade
+from service.auth.login_throttle import LoginThrottle
+from service.auth.security import Secrets, resolve_secrets
 from service.model_source import ModelSource
-from service.security import Secrets, resolve_secrets
 from service.settings import Settings
+from service.storage.db import make_engine, make_sessionmaker
+from service.storage.migrate import upgrade
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Web pages for councils, auditors and admins in Kazakh, Russian and English (`/ui`).
 
-Server-rendered with Jinja2, usable without JavaScript, every asset served locally. The pages
-call the API's own route functions, so they enforce exactly the same roles and district checks
-and write the same access-log entries. `install(app)` adds the router and the static files.
+Server-rendered with Jinja2, usable without JavaScript, every asset served locally. The pages call
+the same service functions as the API's routes, so they enforce exactly the same roles and district
+checks and write the same access-log entries. `install(app)` adds the router and the static files.
 """
 
 from __future__ import annotations

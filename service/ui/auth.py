@@ -1,10 +1,10 @@
 """Who is signed in to the pages, the CSRF token of the session, and the role checks.
 
 The session is the service's own JWT in the HttpOnly, SameSite=Lax cookie `patronage_token`,
-resolved by the same function as the API's bearer tokens (`service.deps.principal_from_token`),
-and the role and district checks are the API's (`check_role`, `district_scope`). Forms carry a
-CSRF token derived from the session token with the server's key: a page of another site cannot
-read the cookie, so it cannot compute the token either.
+resolved by the same function as the API's bearer tokens
+(`service.auth.access.principal_from_token`), and the role and district checks are the API's
+(`check_role`, `district_scope`). Forms carry a CSRF token derived from the session token with the
+server's key: a page of another site cannot read the cookie, so it cannot compute the token either.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Annotated, Final
 
 from fastapi import Depends, HTTPException, Request, status
 
-from service.deps import TOKEN_COOKIE, SessionDep, StateDep, check_role, principal_from_token
-from service.roles import Principal, UserRole
+from service.auth.access import TOKEN_COOKIE, check_role, principal_from_token
+from service.auth.roles import Principal, UserRole
+from service.deps import SessionDep, StateDep
 from service.state import ServiceState
 from service.ui import i18n
 from service.ui.routing import LoginRequired

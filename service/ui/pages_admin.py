@@ -9,17 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from service.admin.schemas import UserCreate
+from service.admin.users import create_user, disable_user, list_users, reset_password
+from service.auth.roles import UserRole
 from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.errors import ConflictError, ServiceError
-from service.roles import UserRole
-from service.routes.admin import (
-    create_lists,
-    create_user,
-    disable_user,
-    list_users,
-    reset_password,
-)
-from service.schemas import ListsCreate, UserCreate
+from service.lists.generate import generate_with_champion
+from service.lists.schemas import ListsCreate
 from service.ui import i18n
 from service.ui.auth import ROLE_LABELS, AdminUser, check_csrf
 from service.ui.rendering import render, request_lang
@@ -61,7 +57,8 @@ def users_create(
     district: Annotated[str, Form()] = "",
     institution_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create a user through the API's route, with a generated one-time password shown once."""
+    """Create a user (`service.admin.users.create_user`, as the API does), with a generated
+    one-time password shown once."""
     check_csrf(request, state, csrf_token)
     _ = i18n.catalog(request_lang(request)).gettext
     password = secrets.token_urlsafe(12)
@@ -73,9 +70,8 @@ def users_create(
             district=district or None,
             institution_id=institution_id or None,
         )
-        created = create_user(body, session)
+        created = create_user(session, body)
     except (ValidationError, ServiceError):
-        session.rollback()
         return _users_page(
             request,
             session,
@@ -101,14 +97,13 @@ def users_disable(
     session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Disable a user through the API's route (`service.admin.disable_user`): their tokens
-    stop working at once."""
+    """Disable a user (`service.admin.users.disable_user`, as the API does): their tokens stop
+    working at once."""
     check_csrf(request, state, csrf_token)
     _ = i18n.catalog(request_lang(request)).gettext
     try:
-        account = disable_user(user_id, user, session)
+        account = disable_user(session, user_id, by=user.id)
     except ConflictError:
-        session.rollback()
         return _users_page(request, session, error=_("You cannot disable your own account."))
     return _users_page(
         request, session, notice=_("User %(name)s disabled.") % {"name": account.username}
@@ -124,16 +119,16 @@ def users_reset(
     session: WriteSessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Give a user a new one-time password through the API's route (shown once, stored only
-    as an argon2 hash)."""
+    """Give a user a new one-time password (`service.admin.users.reset_password`, as the API
+    does; shown once, stored only as an argon2 hash)."""
     check_csrf(request, state, csrf_token)
-    reset = reset_password(user_id, session)
+    account, password = reset_password(session, user_id)
     _ = i18n.catalog(request_lang(request)).gettext
     return _users_page(
         request,
         session,
         notice=_("New one-time password of %(name)s: %(password)s")
-        % {"name": reset.user.username, "password": reset.one_time_password},
+        % {"name": account.username, "password": password},
     )
 
 
@@ -152,22 +147,22 @@ def lists_generate(
     csrf_token: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
 ) -> Response:
-    """Generate the lists of every district through the API's route."""
+    """Generate the lists of every district (`service.lists.generate`, as the API does)."""
     check_csrf(request, state, csrf_token)
     _ = i18n.catalog(request_lang(request)).gettext
     notice = error = None
     try:
-        result = create_lists(ListsCreate(month=month), state, session)
-        created = sum(1 for s in result.snapshots if s.created)
+        body = ListsCreate(month=month)
+        results = generate_with_champion(state, session, month=body.month)
+        created = sum(1 for r in results if r.created)
         notice = _("Lists of %(month)s: %(created)s created, %(kept)s already existed.") % {
             "month": month,
             "created": created,
-            "kept": len(result.snapshots) - created,
+            "kept": len(results) - created,
         }
     except ValidationError:
         error = _("Write the month as YYYY-MM, for example 2025-04.")
     except ServiceError:
-        session.rollback()
         error = _("The lists could not be generated: is a champion model registered?")
     return render(
         request, "admin/lists.html.j2", {"month": month, "notice": notice, "error": error}

@@ -1,5 +1,6 @@
 """Auditor pages: model versions and cards, the fairness report, explanations without names,
-and the access log with its verify button. All through the API's own route functions."""
+and the access log with its verify button. All through the service functions the API's routes
+call (the same district checks and access-log entries)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import func, select
 
 from model.model_card import card_filename
+from service.audit import browse
 from service.deps import SessionDep, StateDep
 from service.errors import NotFoundError
-from service.list_views import list_months
-from service.routes.audit import get_access_log, get_models, verify_access_log
-from service.routes.districts import get_list
-from service.routes.families import read_explanation
-from service.tables import AccessLogEntry, Family, ListSnapshot
+from service.lists.views import list_months, read_explanation, read_list
+from service.storage.tables import AccessLogEntry, Family, ListSnapshot
 from service.ui import i18n, labels
 from service.ui.auth import ROLE_LABELS, AuditorUser, ModelReader
-from service.ui.fairness_view import DisparityRow, outside_band, read_gate, read_report
+from service.ui.fairness_view import (
+    DisparityRow,
+    disparity_rows,
+    read_gate,
+    read_report,
+    read_verdict,
+)
 from service.ui.pages_council import waterfall_labels
 from service.ui.rendering import render, request_lang
 from service.ui.routing import UIRoute
@@ -54,7 +59,7 @@ def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/audit/models", response_class=HTMLResponse)
 def models_page(request: Request, user: ModelReader, state: StateDep) -> Response:
     """Registered versions with gate verdicts, and who moved which alias when and why."""
-    described = get_models(state)
+    described = state.models.describe()
     # `experiments.tracking.AliasEvent` fields
     history = [
         {
@@ -92,7 +97,7 @@ def model_card_page(request: Request, version: str, user: ModelReader, state: St
     """The model card of one version in the page's language (`model_card.<lang>.md` of its
     run); runs logged before the cards were translated have only `model_card.md` (English),
     which is shown with a note."""
-    found = [v for v in _versions(get_models(state)) if v["version"] == version]
+    found = [v for v in _versions(state.models.describe()) if v["version"] == version]
     if not found:
         raise NotFoundError(f"version: no registered version {version!r}")
     lang = request_lang(request)
@@ -202,9 +207,10 @@ def _plot_caption(catalog: i18n.Catalog, stem: str) -> str:
 @router.get("/audit/fairness", response_class=HTMLResponse)
 def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Response:
     """The champion's gate verdict (`gate.json` of its run), the disparities outside the band
-    marked as the gate counts them, group metrics and plots (`report.json` and PNGs)."""
+    as the fairness gate found them (`fairness/verdict.json`), group metrics and plots
+    (`report.json` and PNGs)."""
     catalog = i18n.catalog(request_lang(request))
-    champion, directory = _champion(get_models(state))
+    champion, directory = _champion(state.models.describe())
     version = champion["version"] if champion is not None else None
     report = None
     plots: list[dict[str, str]] = []
@@ -212,7 +218,7 @@ def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Respo
     if champion is not None:
         gate_file = read_gate(directory.parent) if directory is not None else None
         if gate_file is not None:
-            gate = {"passed": gate_file.passed, "failures": list(gate_file.failures)}
+            gate = {"passed": gate_file.passed, "failures": gate_file.sentences}
         elif champion["gate_passed"] is not None:  # the version's tags (failures may be cut)
             gate = {"passed": champion["gate_passed"], "failures": champion["gate_failures"]}
     data = read_report(directory) if directory is not None else None
@@ -222,10 +228,16 @@ def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Respo
                 catalog, labels.ATTRIBUTES, g["attribute"])}
             for g in data.get("groups", [])
         ]  # fmt: skip
+        verdict = read_verdict(directory)  # None for runs logged before it was written
+        rows = disparity_rows(verdict) if verdict is not None else None
         report = {
             "groups": groups,
-            "disparities": _disparity_rows(catalog, outside_band(data)),
-            "band": (data.get("settings") or {}).get("band") or [0.8, 1.25],
+            "disparities": None if rows is None else _disparity_rows(catalog, rows),
+            "band": (
+                list(verdict.rules.ratio_band)
+                if verdict is not None
+                else (data.get("settings") or {}).get("band") or [0.8, 1.25]
+            ),
         }
         plots = [
             {"caption": _plot_caption(catalog, png.stem),
@@ -248,7 +260,7 @@ def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Respo
 @router.get("/audit/fairness/report.html")
 def fairness_html(user: AuditorUser, state: StateDep) -> Response:
     """The champion's full fairness report as the audit wrote it (English)."""
-    _, directory = _champion(get_models(state))
+    _, directory = _champion(state.models.describe())
     path = directory / "report.html" if directory is not None else None
     if path is None or not path.is_file():
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
@@ -258,7 +270,7 @@ def fairness_html(user: AuditorUser, state: StateDep) -> Response:
 @router.get("/audit/fairness/plots/{name}")
 def fairness_plot(name: str, user: AuditorUser, state: StateDep) -> Response:
     """One plot of the champion's fairness report (PNG files of the report directory only)."""
-    _, directory = _champion(get_models(state))
+    _, directory = _champion(state.models.describe())
     if directory is None or "/" in name or not name.endswith(".png"):
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
     path = directory / name
@@ -282,7 +294,7 @@ def explanations_page(
     month = month if month in months else (months[0] if months else "")
     rows = []
     if district and month:
-        listing = get_list(district, month, user, session, lang=request_lang(request))
+        listing = read_list(session, user, district, month, lang=request_lang(request))
         rows = [list_row(entry) for entry in listing.entries]
     return render(
         request,
@@ -351,7 +363,7 @@ def access_log_page(
     last = int(session.scalar(select(func.max(AccessLogEntry.id))) or 0)
     upper = min(before, last + 1) if before is not None else last + 1
     after = max(0, upper - 1 - PAGE)
-    page = get_access_log(session, after=after, limit=upper - 1 - after or 1)
+    page = browse.access_log_page(session, after=after, limit=upper - 1 - after or 1)
     entries = [
         {
             **e.model_dump(),
@@ -361,7 +373,7 @@ def access_log_page(
         for e in reversed(page.entries)
         if e.id < upper
     ]
-    verification = verify_access_log(session) if verify == "1" else None
+    verification = browse.verify_chain(session) if verify == "1" else None
     older_url = f"/ui/audit/access-log?before={after + 1}" if after > 0 else None
     return render(
         request,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import OAuth2PasswordRequestForm
 
-from service.deps import TOKEN_COOKIE, SessionDep, StateDep
-from service.roles import UserRole
-from service.routes.auth import login as api_login
+from service.auth.access import TOKEN_COOKIE
+from service.auth.login import log_in
+from service.auth.roles import UserRole
+from service.deps import SessionDep, StateDep
+from service.errors import TooManyRequestsError, UnauthorizedError
 from service.ui import i18n
 from service.ui.auth import PagePrincipal, check_csrf
 from service.ui.rendering import render, request_lang
@@ -41,16 +42,16 @@ def login_submit(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/ui/",
 ) -> Response:
-    """Check the password with the API's own token route (same throttle, same rules) and keep
-    the token in an HttpOnly, SameSite=Lax cookie."""
+    """Check the password as the API's token route does (`service.auth.login.log_in`: same
+    throttle, same rules) and keep the token in an HttpOnly, SameSite=Lax cookie."""
     _ = i18n.catalog(request_lang(request)).gettext
-    form = OAuth2PasswordRequestForm(username=username, password=password)
+    client = request.client.host if request.client else "unknown"
     try:
-        token = api_login(request, form, state, session)
-    except HTTPException as exc:
+        token = log_in(state, session, username=username, password=password, client=client)
+    except (TooManyRequestsError, UnauthorizedError) as exc:
         message = (
             _("Too many failed sign-ins: please wait before trying again.")
-            if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+            if isinstance(exc, TooManyRequestsError)
             else _("The user name or password is not correct.")
         )
         return render(

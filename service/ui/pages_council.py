@@ -1,6 +1,6 @@
 """Council pages: the district's monthly list (filter, sort, CSV, print), alerts, family page.
 
-Each page calls the API's own route functions (plain functions): the same district check
+Each page calls the service functions the API's routes call: the same district check
 (`district_scope`), names only through `may_see_names`, and the same access-log entry for every
 read of family-level data, committed with the read. Pages only reshape and translate.
 """
@@ -15,13 +15,15 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from service.deps import SessionDep, StateDep, WriteSessionDep, district_scope, may_see_names
+from service.audit import access_log
+from service.auth.access import district_scope, may_see_names
+from service.decisions import decide
+from service.decisions.schemas import MIN_LOWER_REASON, DecisionCreate, Measure, Priority
+from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.errors import FieldError, NotFoundError
-from service.families import persons
-from service.list_views import list_months
-from service.routes.districts import get_alerts, get_list
-from service.routes.families import get_family_view, post_decision, read_explanation
-from service.schemas import MIN_LOWER_REASON, DecisionCreate, Measure, Priority
+from service.families.view import persons, read_family
+from service.lists.alerts import read_alerts
+from service.lists.views import list_months, read_explanation, read_list
 from service.ui import i18n, labels
 from service.ui.auth import CouncilUser, check_csrf
 from service.ui.rendering import render, request_lang
@@ -76,7 +78,7 @@ def _list_rows(
     month: str,
     filters: ListFilters,
 ) -> tuple[list[ListRow], dict[str, object]]:
-    listing = get_list(district, month, user, session, lang=request_lang(request))
+    listing = read_list(session, user, district, month, lang=request_lang(request))
     rows = [list_row(entry) for entry in listing.entries]
     shown = apply_filters(rows, filters)
     query = request.url.query
@@ -178,7 +180,7 @@ def alerts_page(
     """Families re-scored between meetings after a violation, offense or weapon signal."""
     names = may_see_names(user, district)
     alerts = []
-    for alert in get_alerts(district, user, session).alerts:
+    for alert in read_alerts(session, user, district):
         members = (
             [p.full_name for p in persons(session, alert.family_id, names=True) if p.full_name]
             if names
@@ -217,14 +219,14 @@ def _family_context(
 ) -> dict[str, object]:
     lang = request_lang(request)
     catalog = i18n.catalog(lang)
-    # The API's own routes: the same district check, the same reads, the same log entries.
-    view = get_family_view(family_id, user, session)
+    # The functions the API's routes call: the same district check, reads and log entries.
+    view = read_family(session, user, family_id)
     score = None
     chart = None
     try:
         explanation = read_explanation(session, user, family_id, month=month, lang=lang)
     except NotFoundError:
-        session.rollback()
+        access_log.end_read(session)
         explanation = None
     if explanation is not None:
         top = sorted(explanation.contributions, key=lambda c: abs(c.contribution), reverse=True)
@@ -318,8 +320,9 @@ def record_decision(
     reason: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
 ) -> Response:
-    """Record a council decision through the API's route; a refusal (no measure, or lowering
-    priority without a 20-character reason) shows the form again with a translated error."""
+    """Record a council decision as the API does (`decide.record_decision`); a refusal (no
+    measure, or lowering priority without a 20-character reason) shows the form again with a
+    translated error."""
     check_csrf(request, state, csrf_token)
     _ = i18n.catalog(request_lang(request)).gettext
     error: str | None = None
@@ -334,9 +337,8 @@ def record_decision(
         error = _("Choose at least one measure.")
     else:
         try:
-            post_decision(family_id, body, user, session)
+            decide.record_decision(session, family_id, body, user=user)
         except FieldError as exc:
-            session.rollback()
             if "reason" in exc.loc:
                 error = _(
                     "Lowering priority needs a written reason of at least %(n)s characters; "

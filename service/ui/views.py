@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Final
 
-from service.schemas import ListEntryRead, OrderRead
+from service.families.schemas import OrderRead
+from service.lists.schemas import ListEntryRead
 from service.ui import labels
 
 #: An order "expires soon" within this many days (the service's court-extension window).

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from service.auth.roles import Principal, UserRole
 from service.main import create_app
 from service.model_source import Champion, ModelSource, StaticModelSource
-from service.roles import Principal, UserRole
 from service.settings import Settings
 from service.state import ServiceState
 from tests.service.factory import Seeded, auth, seed_registry
@@ -108,9 +108,9 @@ def champion(tmp_path_factory: pytest.TempPathFactory) -> Champion:
     from features.pipeline import build_features
     from model.risk_model import RiskModel
     from model.training import BoosterParams
-    from service.db import make_engine, read_connection
-    from service.events import load_events
-    from service.migrate import upgrade
+    from service.storage.db import make_engine, read_connection
+    from service.storage.events import load_events
+    from service.storage.migrate import upgrade
 
     home = tmp_path_factory.mktemp("model")
     engine = make_engine(f"sqlite:///{home / 'fit.db'}")

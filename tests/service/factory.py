@@ -10,11 +10,11 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from features.iin import make_iin
-from service.db import make_engine
-from service.migrate import upgrade
-from service.roles import Principal, UserRole
-from service.security import create_access_token, hash_iin, hash_password
-from service.tables import (
+from service.auth.roles import Principal, UserRole
+from service.auth.security import create_access_token, hash_iin, hash_password
+from service.storage.db import make_engine
+from service.storage.migrate import upgrade
+from service.storage.tables import (
     Family,
     MedicalScreeningRow,
     Person,

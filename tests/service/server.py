@@ -1,4 +1,5 @@
-"""A real server process (uvicorn, `service.main:create_app`) on a free loopback port.
+"""A real server process (uvicorn, `experiments.app:create_app`, as `patronage serve` runs it) on a
+free loopback port.
 
 Shared by the crash test (SIGKILL mid-load) and the service benchmark, which both need the
 server in its own process rather than in-process.
@@ -53,7 +54,7 @@ def start_server(
     if database_url is not None:  # else SQLite in `home`
         env["DATABASE_URL"] = database_url
     command = [
-        sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "experiments.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip

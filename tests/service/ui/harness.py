@@ -21,11 +21,11 @@ from fastapi import FastAPI
 from features.pipeline import build_features
 from model.risk_model import RiskModel, feature_columns
 from model.training import BoosterParams
-from service.db import read_connection
-from service.events import load_events
-from service.lists import generate_lists
+from service.lists.generate import generate_lists
 from service.main import create_app
 from service.model_source import Champion, StaticModelSource
+from service.storage.db import read_connection
+from service.storage.events import load_events
 from tests.service.conftest import make_settings
 from tests.service.factory import PASSWORD, Seeded, seed_registry
 from tests.service.server import free_port

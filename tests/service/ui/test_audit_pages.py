@@ -1,6 +1,6 @@
 """Auditor and admin pages on real producer output: a run logged by `experiments.tracking`
 (model card, `gate.json`, the fairness report `fairness.write_report` writes), described by
-`experiments.model_source.describe_registry`, and users changed through `service.admin`."""
+`experiments.model_source.describe_registry`, and users changed through `service.admin.users`."""
 
 from __future__ import annotations
 
@@ -13,19 +13,21 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from mlflow import MlflowClient
 
 from experiments import tracking
 from experiments.model_source import TrackingModelSource
-from fairness import TopPct, audit, evaluate_gate, write_report
+from fairness import GateVerdict, TopPct, audit, evaluate_gate, write_report
+from features.i18n import LANGS, Lang
+from model.gates import GateFailure, describe
 from model.model_card import ModelCardInfo, card_filename, render_model_card
-from model.model_card_texts import TEXTS
-from model.reasons import LANGS, Lang
-from service.deps import TOKEN_COOKIE
+from model.model_card_texts import card_texts
+from service.auth.access import TOKEN_COOKIE
+from service.auth.security import verify_password
 from service.main import create_app
 from service.model_source import Champion
-from service.security import verify_password
 from service.settings import Settings
-from service.tables import User
+from service.storage.tables import User
 from service.ui import i18n
 from service.ui.auth import csrf_token_for
 from tests.fairness.synthetic import scores_frame
@@ -37,8 +39,9 @@ CARD_INFO = ModelCardInfo(
     train_as_of=[dt.date(2024, 1, 1)], valid_as_of=[dt.date(2024, 5, 1)], n_train=1000,
     n_valid=300, data_fingerprint="f00d", features_by_source={"police": 3},
     calibration="platt", band_cuts=(0.05,), metrics={"model": {"auc": 0.7123}},
-    gate_passed=False, gate_failures=["No fairness verdict."],
+    gate_passed=False, gate_failures=[GateFailure("no_fairness_verdict")],
 )  # fmt: skip
+OLDER_SENTENCES = ["Fairness: The false negative rate differs between groups (an older run)."]
 ENGLISH_ONLY = (
     "This version has no model card in this language (an older run): the card is shown in English."
 )
@@ -48,7 +51,8 @@ ENGLISH_ONLY = (
 class Registered:
     client: TestClient
     app: object
-    failures: list[str]
+    failures: list[GateFailure]
+    verdict: GateVerdict
     card: str
 
 
@@ -74,7 +78,7 @@ def registered(
     write_report(report, artifacts / "fairness", verdict=verdict)
     card = "# Model card of the audit page test\n\nRecorded incidents, not all incidents.\n"
     (artifacts / "model_card.md").write_text(card, "utf-8")
-    failures = [f"Fairness: {f}" for f in verdict.failures]
+    failures = [GateFailure("fairness", fairness=f) for f in verdict.failures]
     tracking.log_training_run(
         champion.model, params={"seed": 0}, metrics={"model": {"auc": 0.7}},
         data_fingerprint="test", gate_passed=False, gate_failures=failures,
@@ -93,6 +97,10 @@ def registered(
         data_fingerprint="test", gate_passed=False, gate_failures=failures,
         artifact_dir=translated, settings=settings,
     )  # fmt: skip
+    # Version 2's tag as a run logged before the failures were facts wrote it: sentences.
+    MlflowClient(tracking_uri=settings.tracking_uri).set_model_version_tag(
+        settings.model_name, "2", "patronage.gate_failures", json.dumps(OLDER_SENTENCES)
+    )
     app = create_app(settings, models=TrackingModelSource(settings))
     state = app.state.patronage
     with state.sessions() as session:
@@ -105,7 +113,7 @@ def registered(
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
         )
         assert created.status_code == 201, created.text
-        yield Registered(client=client, app=app, failures=failures, card=card)
+        yield Registered(client=client, app=app, failures=failures, verdict=verdict, card=card)
     state.engine.dispose()
 
 
@@ -127,8 +135,9 @@ def test_models_page_shows_the_registrys_gate_verdict_and_alias_history(
     _sign_in(registered.client, "auditor.all")
     text = _text(registered.client.get("/ui/audit/models?lang=en").text)
     assert "Failed" in text
-    for failure in registered.failures:
-        assert failure in text
+    for failure in registered.failures:  # version 1: the gate's facts, as sentences
+        assert describe(failure) in text
+    assert OLDER_SENTENCES[0] in text  # version 2: the sentences its tag holds
     assert "test of the audit pages" in text
     assert "Override of a failed gate" in text
     card = registered.client.get("/ui/audit/models/1?lang=en").text
@@ -154,7 +163,7 @@ def test_model_card_page_shows_the_card_in_the_users_language(
     _sign_in(registered.client, "auditor.all")
     card, rest = _card_page(registered.client, 2, lang)
     assert card == render_model_card(CARD_INFO, lang=lang)
-    assert f"## {TEXTS[lang].h_intended_use}" in card
+    assert f"## {card_texts(lang).h_intended_use}" in card
     assert "0.7123" in card
     assert i18n.catalog(lang).gettext(ENGLISH_ONLY) not in rest
 
@@ -182,6 +191,18 @@ def test_registry_lists_the_card_of_each_language(registered: Registered) -> Non
         assert uris["ru"].endswith("/model_card.ru.md")
 
 
+def test_registry_gives_the_gate_as_sentences_and_as_facts(registered: Registered) -> None:
+    state = registered.app.state.patronage  # type: ignore[attr-defined]
+    versions = {v["version"]: v for v in state.models.describe()["versions"]}
+    first, second = versions[1]["gate"], versions[2]["gate"]
+    assert first["passed"] is False
+    assert first["failures"] == [describe(f) for f in registered.failures]
+    assert first["findings"] == [f.to_dict() for f in registered.failures]
+    assert first["findings"][0]["fairness"]["rule"] == "disparity"
+    # a tag of an older run holds sentences: they are given as written
+    assert second["failures"] == second["findings"] == OLDER_SENTENCES
+
+
 def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Registered) -> None:
     _sign_in(registered.client, "auditor.all")
     response = registered.client.get("/ui/audit/fairness?lang=en")
@@ -189,7 +210,7 @@ def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Regi
     text = _text(response.text)
     assert "No group is outside" not in text
     for failure in registered.failures:
-        assert failure in text  # the verdict from the run's gate.json, word for word
+        assert describe(failure) in text  # the verdict from the run's gate.json, word for word
     rows = re.findall(r'<tr class="standing-(\w+)">(.*?)</tr>', response.text, flags=re.S)
     assert rows
     assert rows[0][0] == "counted"
@@ -198,9 +219,12 @@ def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Regi
     assert "reference group a" in first
     assert "95% interval" in first
     assert "Counted by the gate" in first
-    assert sum(kind == "counted" for kind, _ in rows) == sum(
-        "differs" in f and "Calibration" not in f for f in registered.failures
-    )
+    counted = [f for f in registered.verdict.failures if f.rule == "disparity"]
+    assert counted
+    assert sum(kind == "counted" for kind, _ in rows) == len(counted)
+    # each counted row shows its finding's p-value after Holm
+    shown = [_text(row).split()[-1] for kind, row in rows if kind == "counted"]
+    assert sorted(shown) == sorted(f"{f.adjusted_p:.3g}" for f in counted)
     assert {"chance", "not_gate"} <= {kind for kind, _ in rows}
     plots = re.findall(r'src="(/ui/audit/fairness/plots/[^"]+\.png)"', response.text)
     assert plots

@@ -1,5 +1,8 @@
-"""Catalogues: every message of the pages is translated into kk and ru, and templates hold no
-English outside `_()`."""
+"""The pages' catalogue: every message the service marks is translated into kk and ru, templates
+hold no English outside `_()`, and the templates' gettext hooks follow the page language.
+
+The checks every catalogue shares (same messages in kk, ru, en; plural forms) are in
+`tests/features/test_i18n.py`."""
 
 from __future__ import annotations
 
@@ -9,22 +12,25 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
+from jinja2 import Environment
 
+from features.i18n import Catalog
 from service.ui import i18n, labels
 from service.ui.rendering import TEMPLATES_DIR
 from service.ui.waterfall import Bar, WaterfallLabels, waterfall_bars, waterfall_svg
 
-UI_DIR = TEMPLATES_DIR.parent
+#: Pages and their helpers may live anywhere in the service: extract from all of it.
+SERVICE_DIR = Path(i18n.__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def _msgids() -> set[str]:
     ids: set[str] = set()
-    for path in UI_DIR.rglob("*.html.j2"):
+    for path in SERVICE_DIR.rglob("*.html.j2"):
         options = {"extensions": "jinja2.ext.i18n"}
         found = extract_from_file("jinja2.ext:babel_extract", path, options=options)
         ids.update(m if isinstance(m, str) else m[0] for _, m, _, _ in found)
-    for path in UI_DIR.rglob("*.py"):
+    for path in SERVICE_DIR.rglob("*.py"):
         ids.update(
             m if isinstance(m, str) else m[0] for _, m, _, _ in extract_from_file("python", path)
         )
@@ -89,6 +95,24 @@ def test_negotiate_prefers_the_best_supported_language() -> None:
     assert i18n.negotiate("en-US,en;q=0.9") == "en"
     assert i18n.negotiate("fr") == i18n.DEFAULT_LANG
     assert i18n.negotiate(None) == i18n.DEFAULT_LANG
+
+
+def test_template_ngettext_follows_the_plural_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    forms = ("%(num)s день", "%(num)s дня", "%(num)s дней")
+    ru = Catalog(lang="ru", entries={(None, "%(num)s day"): forms})
+    monkeypatch.setattr(i18n, "catalog", lambda lang: ru if lang == "ru" else Catalog(lang="en"))
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.context_gettext, ngettext=i18n.context_ngettext, newstyle=True
+    )
+    template = env.from_string('{{ ngettext("%(num)s day", "%(num)s days", n) }}')
+    assert [template.render(lang="ru", n=n) for n in (1, 3, 5, 21)] == [
+        "1 день",
+        "3 дня",
+        "5 дней",
+        "21 день",
+    ]
+    assert [template.render(lang="en", n=n) for n in (1, 5)] == ["1 day", "5 days"]
 
 
 def test_summary_of_a_police_record_is_translated() -> None:

@@ -1,0 +1,297 @@
+"""The append-only, hash-chained log of every read of family-level data.
+
+Each entry's hash is sha256(previous hash + canonical JSON of the entry); the first entry chains
+from 64 zeros. Appends are serialised (SQLite: the request's `BEGIN IMMEDIATE` already holds the
+write lock; PostgreSQL: a transaction-scoped advisory lock), so the chain never forks. `verify`
+recomputes the chain and reports the first entry whose stored hash does not match, which catches
+a row changed, inserted or deleted directly in the database.
+
+Two ways in:
+- `append` adds an entry in the caller's transaction, for a write that must be logged atomically
+  with what it logs (a decision, a correction);
+- `log_read` ends a read and waits until its entry is committed, batched with the entries of
+  concurrent reads (group commit: one transaction, one lock hand-off and one fsync per batch
+  instead of per read). A response still leaves only after its entry is durable; if the batch
+  fails, every read in it fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.orm import Session
+
+from service.auth.roles import Principal
+from service.errors import UnavailableError
+from service.storage.tables import AccessLogEntry, utcnow
+
+logger = logging.getLogger(__name__)
+
+GENESIS: Final = "0" * 64
+_PG_LOCK_ID: Final = 0x70617472  # "patr": one lock for the whole chain
+_BATCH: Final = 5000
+#: Seconds a read waits for its log entry's turn (as long as a SQLite writer waits for the lock).
+WAIT_S: Final = 30.0
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    first_bad: int | None
+
+
+#: The fields of an entry that its hash covers: all but the hash itself.
+HASHED_FIELDS: Final = (
+    "id", "at", "user_id", "username", "role", "action", "family_id", "district", "list_month",
+)  # fmt: skip
+
+
+def canonical(entry: AccessLogEntry | Mapping[str, object]) -> str:
+    """The canonical JSON of an entry: every field except the hash, sorted keys, no spaces."""
+    if isinstance(entry, AccessLogEntry):
+        fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    else:
+        fields = {name: entry[name] for name in HASHED_FIELDS}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(previous: str, entry: AccessLogEntry | Mapping[str, object]) -> str:
+    return hashlib.sha256((previous + canonical(entry)).encode()).hexdigest()
+
+
+def begin_read(session: Session) -> None:
+    """Start the session's transaction as a plain read (SQLite: deferred, no write lock).
+
+    Read routes read in such a transaction, then call `log_read`, which ends it and commits the
+    log entry in a short write transaction of its own (shared with concurrent reads): the write
+    lock is held for log entries only, and the response still leaves only after its entry is
+    committed."""
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+def end_read(session: Session) -> None:
+    """End the read transaction begun by `begin_read` (objects loaded in it expire)."""
+    session.rollback()
+
+
+@dataclass(frozen=True)
+class EntryFields:
+    """What one entry records, before it gets its id, time and hash."""
+
+    user_id: int | None
+    username: str
+    role: str
+    action: str
+    family_id: str | None = None
+    district: str | None = None
+    list_month: str | None = None
+
+
+def _fields(
+    user: Principal,
+    action: str,
+    family_id: str | None,
+    district: str | None,
+    list_month: str | None,
+) -> EntryFields:
+    return EntryFields(
+        user_id=user.id,
+        username=user.username,
+        role=user.role.value,
+        action=action,
+        family_id=family_id,
+        district=district,
+        list_month=list_month,
+    )
+
+
+def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, object]]:
+    """Chain `batch` onto the log in the session's transaction (serialised, see above).
+
+    One Core INSERT for the whole batch (executemany): the ORM's unit of work cost more than
+    the hashing for the short entries of a read."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Bounded like SQLite's busy timeout: a stuck holder fails this batch, not the server.
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(WAIT_S)}s'"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    last = session.execute(
+        select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
+    ).first()
+    previous_id, previous_hash = (last[0], last[1]) if last else (0, GENESIS)
+    rows: list[dict[str, object]] = []
+    for offset, fields in enumerate(batch, start=1):
+        row: dict[str, object] = {
+            "id": previous_id + offset,
+            "at": utcnow().isoformat(timespec="microseconds"),
+            **dataclasses.asdict(fields),
+        }
+        row["hash"] = previous_hash = chain_hash(previous_hash, row)
+        rows.append(row)
+    session.execute(insert(AccessLogEntry), rows)
+    return rows
+
+
+def append(
+    session: Session,
+    *,
+    user: Principal,
+    action: str,
+    family_id: str | None = None,
+    district: str | None = None,
+    list_month: str | None = None,
+) -> AccessLogEntry:
+    """Append one entry in the caller's transaction (the caller commits with its write)."""
+    row = _append_all(session, [_fields(user, action, family_id, district, list_month)])[0]
+    return AccessLogEntry(**row)
+
+
+def log_read(
+    session: Session,
+    *,
+    user: Principal,
+    action: str,
+    family_id: str | None = None,
+    district: str | None = None,
+    list_month: str | None = None,
+) -> None:
+    """End the read begun by `begin_read` and return once its entry is committed.
+
+    Raises `UnavailableError` (503) when the entry's batch could not be committed, so the read's
+    response is never sent unlogged."""
+    end_read(session)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    _writer(engine).write(engine, _fields(user, action, family_id, district, list_month))
+
+
+@dataclass(eq=False)
+class _Pending:
+    fields: EntryFields
+    done: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+
+class GroupCommitWriter:
+    """Batches the entries of concurrent reads into one transaction.
+
+    No thread of its own: the first waiting request whose entry is not written yet becomes the
+    leader, takes every queued entry, writes and commits them, then wakes the others. While it
+    writes, new entries queue for the next batch."""
+
+    def __init__(self) -> None:
+        # No reference to the engine: writers are kept per engine in a WeakKeyDictionary, and a
+        # value that referred to its key would keep both alive for ever.
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def write(self, engine: Engine, fields: EntryFields, *, timeout: float = WAIT_S) -> None:
+        """Return once `fields` is committed to the log of `engine`'s database.
+
+        An entry still queued after `timeout` seconds (a batch ahead of it is stuck) is taken
+        out of the queue and the read fails with 503; one already being written is waited for,
+        since its batch's transaction is itself bounded by the database's lock timeouts."""
+        pending = _Pending(fields)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._queue.append(pending)
+            while not pending.done and self._writing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and pending in self._queue:
+                    self._queue.remove(pending)
+                    _raise_if_failed(TimeoutError(f"queued for more than {timeout:g} s"))
+                self._cond.wait(timeout=max(remaining, 0.05))
+            if pending.done:
+                _raise_if_failed(pending.error)
+                return
+            batch, self._queue = self._queue, []
+            self._writing = True
+        error: BaseException | None = RuntimeError("the batch was interrupted")
+        try:
+            with Session(engine) as session:
+                # The reader's bind may default to read-only transactions: this one writes.
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                _append_all(session, [p.fields for p in batch])
+                session.commit()
+            error = None
+        except Exception as exc:  # every waiter of the batch must learn of it
+            logger.error("access log: a batch of %d read entries failed: %s", len(batch),
+                         type(exc).__name__)  # fmt: skip
+            error = exc
+        finally:  # even when interrupted, so that no waiter waits for ever
+            with self._cond:
+                for item in batch:
+                    item.done, item.error = True, error
+                self._writing = False
+                self._cond.notify_all()
+        _raise_if_failed(error)
+
+
+def _raise_if_failed(error: BaseException | None) -> None:
+    if error is not None:
+        raise UnavailableError(
+            "access log: this read could not be logged, so it is not shown; try again"
+        ) from error
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, GroupCommitWriter] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer(engine: Engine) -> GroupCommitWriter:
+    with _WRITERS_GUARD:
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            writer = _WRITERS[engine] = GroupCommitWriter()
+        return writer
+
+
+def read(
+    session: Session,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    family_id: str | None = None,
+) -> list[AccessLogEntry]:
+    """Entries with id greater than `after`, oldest first."""
+    query = select(AccessLogEntry).where(AccessLogEntry.id > after)
+    if family_id is not None:
+        query = query.where(AccessLogEntry.family_id == family_id)
+    return list(session.scalars(query.order_by(AccessLogEntry.id).limit(limit)))
+
+
+def verify(session: Session) -> VerifyResult:
+    """Recompute the chain; `first_bad` is the id of the first entry that does not match."""
+    previous = GENESIS
+    expected_id = 1
+    count = 0
+    after = 0
+    while True:
+        batch = read(session, after=after, limit=_BATCH)
+        if not batch:
+            return VerifyResult(ok=True, entries=count, first_bad=None)
+        for entry in batch:
+            count += 1
+            # A gap in ids means a deleted row: the entry after the gap is the first bad one.
+            if entry.id != expected_id or chain_hash(previous, entry) != entry.hash:
+                return VerifyResult(ok=False, entries=_count(session), first_bad=entry.id)
+            previous = entry.hash
+            expected_id += 1
+        after = batch[-1].id
+
+
+def _count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(AccessLogEntry)) or 0)

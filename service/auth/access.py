@@ -1,0 +1,123 @@
+"""Typed FastAPI dependencies of access: the current user, roles and district scope.
+
+Secure by default: every router under `/v1` (except the token route) is created with
+`dependencies=[Depends(require_role(...))]`, so a route without an explicit role cannot be added
+by accident. The current user comes from `Authorization: Bearer <jwt>` or, for the web UI, from
+the HttpOnly cookie `patronage_token`. All role and district checks live here:
+`require_role(...)` and `district_scope(...)`; the web UI and the service functions call the
+same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.roles import Principal, UserRole
+from service.auth.security import InvalidTokenError, decode_access_token
+from service.deps import SessionDep, StateDep
+from service.state import ServiceState
+from service.storage.db import read_connection
+from service.storage.tables import User
+
+TOKEN_COOKIE = "patronage_token"
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def token_from_request(request: Request) -> str | None:
+    """The bearer token of the request, else the `patronage_token` cookie, else None."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    return request.cookies.get(TOKEN_COOKIE) or None
+
+
+def principal_from_token(token: str | None, *, state: ServiceState, session: Session) -> Principal:
+    """Resolve a token to an active user or raise 401 (the reason never contains the token).
+
+    `session` is not used (the lookup runs on its own read connection); it stays in the
+    signature for callers such as the web pages."""
+    if token is None:
+        raise _unauthorized("not authenticated: send Authorization: Bearer <token>")
+    try:
+        claims = decode_access_token(token, key=state.secrets.token_key)
+    except InvalidTokenError:
+        raise _unauthorized("invalid or expired token") from None
+    # A short read of its own (deferred on SQLite), so the request's session has not started a
+    # transaction yet: the write lock is taken only when the handler writes.
+    query = select(
+        User.id, User.username, User.role, User.district, User.institution_id, User.active
+    ).where(User.id == claims.user_id)
+    with read_connection(state.engine) as conn:
+        user = conn.execute(query).first()
+    if user is None or not user.active or user.username != claims.username:
+        raise _unauthorized("invalid or expired token")
+    return Principal.of(user)
+
+
+def get_current_user(request: Request, state: StateDep, session: SessionDep) -> Principal:
+    """The authenticated user of this request (401 when there is none)."""
+    return principal_from_token(token_from_request(request), state=state, session=session)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def check_role(user: Principal, roles: tuple[UserRole, ...]) -> None:
+    """Raise 403 unless `user` has one of `roles`."""
+    if user.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"role {user.role.value} may not use this endpoint (allowed: {allowed})",
+        )
+
+
+def require_role(*roles: UserRole) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits only users with one of `roles` (403 otherwise, 401 without
+    a token). Attach it to routers; it also returns the user for use in a route."""
+    if not roles:
+        raise ValueError("require_role: expected at least one role, got none")
+
+    async def dependency(user: CurrentUser) -> Principal:
+        # async: a pure check needs no worker thread (each sync dependency costs a thread hop).
+        check_role(user, roles)
+        return user
+
+    dependency.__name__ = "require_" + "_or_".join(r.value for r in roles)
+    return dependency
+
+
+def district_scope(user: Principal, district: str) -> None:
+    """Raise 403 unless `user` may see family-level data of `district`.
+
+    Council members see their own district only; auditors see every district (never names);
+    every other role sees no family-level data.
+    """
+    if user.role is UserRole.auditor:
+        return
+    if user.role is UserRole.council and user.district == district:
+        return
+    raise HTTPException(
+        status_code=status.HTTP_403_FORBIDDEN,
+        detail="this user may not see family data of that district",
+    )
+
+
+def may_see_names(user: Principal, district: str) -> bool:
+    """Names reach only the council of the family's own district (guardrail 6)."""
+    return user.role is UserRole.council and user.district == district

@@ -1,0 +1,2 @@
+"""Council decisions: measures from a catalogue, a priority and a reason; never edited, only
+superseded; each one logged with the decision itself."""

@@ -1,0 +1,34 @@
+"""`POST /v1/families/{family_id}/decisions`: the council records a decision."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
+
+from service.auth.access import require_role
+from service.auth.roles import Principal, UserRole
+from service.decisions.decide import record_decision
+from service.decisions.schemas import DecisionCreate, DecisionRead
+from service.deps import WriteSessionDep
+
+Council = Annotated[Principal, Depends(require_role(UserRole.council))]
+FamilyId = Annotated[str, Path(description="Pseudonymous family id.")]
+
+router = APIRouter(tags=["families"], dependencies=[Depends(require_role(UserRole.council))])
+
+
+@router.post(
+    "/v1/families/{family_id}/decisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DecisionRead,
+)
+def post_decision(
+    family_id: FamilyId, body: DecisionCreate, user: Council, session: WriteSessionDep
+) -> DecisionRead:
+    """Record a council decision: measures from the catalogue, a priority and a reason.
+
+    Raising priority is free; lowering it needs a reason of at least 20 characters. Decisions
+    are never edited: to change one, post a new decision with `supersedes_id`.
+    """
+    return record_decision(session, family_id, body, user=user)

@@ -1,0 +1,108 @@
+"""API schemas of the monthly lists, their explanations and the alerts between meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.months import MONTH_PATTERN
+from service.families.schemas import OrderRead
+
+
+class ListsCreate(BaseModel):
+    """Which month's lists to build, and for which districts (null: all)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"month": "2025-04", "districts": None}]},
+    )
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM; features as of its 1st day.")
+    districts: list[str] | None = None
+
+
+class SnapshotRead(BaseModel):
+    district: str
+    month: str
+    model_version: str
+    data_fingerprint: str
+    n_families: int
+    k: int
+    created: bool = Field(description="False when the snapshot already existed (immutable).")
+
+
+class ListsCreated(BaseModel):
+    snapshots: list[SnapshotRead]
+
+
+class ReasonRead(BaseModel):
+    feature: str
+    value: float | None
+    contribution: float
+    text: str
+
+
+class ListEntryRead(BaseModel):
+    family_id: str
+    names: list[str] | None = Field(
+        default=None, description="Council of the family's own district only."
+    )
+    probability: float
+    band: str
+    rank: int
+    score_rank: int
+    change: str = Field(description="new, up, down or same against last month's list.")
+    reasons: list[ReasonRead]
+    open_orders: list[OrderRead]
+    violations: list[dt.date]
+    alerts: list[dt.date]
+
+
+class ListRead(BaseModel):
+    district: str
+    month: str
+    model_version: str
+    data_fingerprint: str
+    k: int
+    n_families: int
+    lang: str
+    entries: list[ListEntryRead]
+
+
+class ListMonthsRead(BaseModel):
+    district: str
+    months: list[str]
+
+
+class AlertRead(BaseModel):
+    id: int
+    family_id: str
+    kind: str
+    event_date: dt.date
+    created_at: dt.datetime
+    probability: float | None
+    band: str | None
+    model_version: str | None
+
+
+class AlertsRead(BaseModel):
+    district: str
+    alerts: list[AlertRead]
+
+
+class ContributionRead(BaseModel):
+    feature: str
+    value: float | None
+    contribution: float
+    reason: str
+
+
+class ExplanationRead(BaseModel):
+    family_id: str
+    month: str
+    model_version: str
+    base_value: float
+    raw_score: float
+    probability: float
+    band: str
+    contributions: list[ContributionRead]

@@ -1,0 +1,68 @@
+"""The three kinds of agency record: request schema, table row, id prefix and source agency,
+and the content of a stored row (what the agency reported, without the bookkeeping columns)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from service.records.schemas import (
+    MedicalScreeningCreate,
+    PoliceSignalCreate,
+    RecordCreate,
+    SchoolSurveyCreate,
+)
+from service.storage.tables import (
+    Base,
+    MedicalScreeningRow,
+    PoliceSignalRow,
+    RecordBase,
+    SchoolSurveyRow,
+)
+
+#: record type -> (request schema, table row, id prefix)
+RECORD_TYPES: Final[dict[str, tuple[type[RecordCreate], type[RecordBase], str]]] = {
+    "school_survey": (SchoolSurveyCreate, SchoolSurveyRow, "ss"),
+    "medical_screening": (MedicalScreeningCreate, MedicalScreeningRow, "ms"),
+    "police_signal": (PoliceSignalCreate, PoliceSignalRow, "ps"),
+}
+#: record type, source agency and table row, in timeline order
+RECORD_SOURCES: Final[tuple[tuple[str, str, type[RecordBase]], ...]] = (
+    ("school_survey", "school", SchoolSurveyRow),
+    ("medical_screening", "clinic", MedicalScreeningRow),
+    ("police_signal", "police", PoliceSignalRow),
+)
+_COMMON: Final = frozenset(
+    {
+        "record_id",
+        "family_id",
+        "person_id",
+        "subject_iin_hash",
+        "institution_id",
+        "submitted_by",
+        "event_date",
+        "knowledge_date",
+        "created_at",
+    }
+)
+
+
+def record_type_of(body: RecordCreate) -> str:
+    """The record type name of a request body."""
+    for name, (schema, _row, _prefix) in RECORD_TYPES.items():
+        if isinstance(body, schema):
+            return name
+    raise TypeError(f"body: expected a record schema, got {type(body).__name__}")
+
+
+def columns(row: Base) -> dict[str, Any]:
+    """Every column of a row by name."""
+    table: Any = row.__table__
+    return {c.key: getattr(row, c.key) for c in table.columns}
+
+
+def content_of(row: RecordBase) -> dict[str, Any]:
+    """The reported content of a record row (`forms` as a list)."""
+    content = {k: v for k, v in columns(row).items() if k not in _COMMON}
+    if "forms" in content:
+        content["forms"] = [f for f in str(content["forms"]).split(",") if f]
+    return content

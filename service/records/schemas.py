@@ -1,0 +1,149 @@
+"""API schemas of agency records and their corrections, split by direction (`...Create` comes
+in, `...Read` goes out).
+
+Record request bodies are the agencies' content models from `features.contracts` plus the subject
+(`subject_iin`) and `event_date`; the institution and the submitting user come from the token.
+Every request body carries a valid example for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from features.contracts import MedicalScreening, PoliceSignal, SchoolSurvey
+from features.iin import validate_iin
+
+#: A valid IIN (check digit correct) of a person who does not exist; for examples only.
+EXAMPLE_IIN = "850315401231"
+
+
+class _Subject(BaseModel):
+    subject_iin: str = Field(
+        description="12-digit IIN of the person the record is about; validated (birth date, "
+        "check digit) and stored only as a keyed hash.",
+        min_length=12,
+        max_length=12,
+    )
+    event_date: dt.date = Field(description="When it happened (not after today).")
+
+    @field_validator("subject_iin")
+    @classmethod
+    def _valid_iin(cls, value: str) -> str:
+        validate_iin(value)  # its messages never repeat the IIN
+        return value
+
+
+class SchoolSurveyCreate(SchoolSurvey, _Subject):
+    """A school survey submitted by a school user."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_iin": "100902604561",
+                    "event_date": "2025-03-14",
+                    "feels_safe": 2,
+                    "afraid_of_adult": True,
+                    "seen_violence": True,
+                    "hurt_by_adult": False,
+                    "hunger_neglect": False,
+                    "wants_counsellor": True,
+                    "unexplained_injury": False,
+                    "behaviour_change": True,
+                    "days_absent": 4,
+                }
+            ]
+        }
+    )
+
+
+class MedicalScreeningCreate(MedicalScreening, _Subject):
+    """A violence screening submitted by a clinic user."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_iin": EXAMPLE_IIN,
+                    "event_date": "2025-03-10",
+                    "hits_hurt": 3,
+                    "hits_insult": 4,
+                    "hits_threaten": 3,
+                    "hits_scream": 4,
+                    "wast_tension": "a_lot",
+                    "wast_arguments": "great",
+                    "injury_inconsistent": True,
+                    "pregnant": False,
+                    "phq2": 4,
+                    "alcohol_concern": True,
+                    "forms": ["physical", "psychological"],
+                }
+            ]
+        }
+    )
+
+
+class PoliceSignalCreate(PoliceSignal, _Subject):
+    """A police signal submitted by a police user."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_iin": EXAMPLE_IIN,
+                    "event_date": "2025-03-12",
+                    "kind": "protective_order",
+                    "forms": ["physical"],
+                    "valid_until": "2025-04-11",
+                }
+            ]
+        }
+    )
+
+
+RecordCreate = SchoolSurveyCreate | MedicalScreeningCreate | PoliceSignalCreate
+
+
+class RecordCreated(BaseModel):
+    record_id: str
+    record_type: Literal["school_survey", "medical_screening", "police_signal"]
+    linked: bool = Field(description="False when the subject is not in the registry yet.")
+    alert: bool = Field(default=False, description="True when the signal raised an alert.")
+
+
+class CorrectionCreate(BaseModel):
+    """Correct one field of one record of the family; the old value is kept and logged."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_type": "school_survey",
+                    "record_id": "r-000001",
+                    "field": "days_absent",
+                    "new_value": 2,
+                    "reason": "The school confirmed a typing error in the absence count.",
+                }
+            ]
+        },
+    )
+    record_type: Literal["school_survey", "medical_screening", "police_signal"]
+    record_id: str
+    field: str
+    new_value: Any
+    reason: str = Field(min_length=10, max_length=4000)
+
+
+class CorrectionRead(BaseModel):
+    id: int
+    record_type: str
+    record_id: str
+    field: str
+    old_value: Any
+    new_value: Any
+    reason: str
+    created_at: dt.datetime

@@ -1,0 +1,292 @@
+"""SQLAlchemy models of the service's storage. Migrations in `service/storage/migrations`
+mirror them.
+
+Agency records keep the columns of the data contracts in `features.contracts`, so the loader in
+`service.storage.events` turns them into the `Events` frames the feature pipeline reads. Forms of
+violence are stored as a comma-separated string (`"physical,psychological"`). Subjects are
+identified by a keyed hash of the IIN only; the IIN itself is never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now: stored the same way by SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    district: Mapped[str | None] = mapped_column(String(64))
+    institution_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Family(Base):
+    __tablename__ = "families"
+
+    family_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(64), index=True)
+    urban: Mapped[bool] = mapped_column(Boolean)
+    n_children: Mapped[int] = mapped_column(Integer)
+    # Protected attributes: kept for fairness audits only, never model features.
+    ethnicity: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(64))
+    income_group: Mapped[str] = mapped_column(String(64))
+    disability_in_household: Mapped[bool] = mapped_column(Boolean)
+    single_parent: Mapped[bool] = mapped_column(Boolean)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    sex: Mapped[str] = mapped_column(String(8))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    full_name: Mapped[str] = mapped_column(String(200))
+    iin_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class RecordBase(Base):
+    """Columns every agency record carries (contracts.RECORD_COLUMNS plus provenance)."""
+
+    __abstract__ = True
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Null while the subject is unknown to the registry ("unlinked", shown to the admin).
+    family_id: Mapped[str | None] = mapped_column(ForeignKey("families.family_id"), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.person_id"))
+    subject_iin_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    institution_id: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    knowledge_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SchoolSurveyRow(RecordBase):
+    __tablename__ = "school_surveys"
+
+    feels_safe: Mapped[int] = mapped_column(Integer)
+    afraid_of_adult: Mapped[bool] = mapped_column(Boolean)
+    seen_violence: Mapped[bool] = mapped_column(Boolean)
+    hurt_by_adult: Mapped[bool] = mapped_column(Boolean)
+    hunger_neglect: Mapped[bool] = mapped_column(Boolean)
+    wants_counsellor: Mapped[bool] = mapped_column(Boolean)
+    unexplained_injury: Mapped[bool] = mapped_column(Boolean)
+    behaviour_change: Mapped[bool] = mapped_column(Boolean)
+    days_absent: Mapped[int] = mapped_column(Integer)
+
+
+class MedicalScreeningRow(RecordBase):
+    __tablename__ = "medical_screenings"
+
+    hits_hurt: Mapped[int] = mapped_column(Integer)
+    hits_insult: Mapped[int] = mapped_column(Integer)
+    hits_threaten: Mapped[int] = mapped_column(Integer)
+    hits_scream: Mapped[int] = mapped_column(Integer)
+    wast_tension: Mapped[str] = mapped_column(String(16))
+    wast_arguments: Mapped[str] = mapped_column(String(16))
+    injury_inconsistent: Mapped[bool] = mapped_column(Boolean)
+    pregnant: Mapped[bool] = mapped_column(Boolean)
+    phq2: Mapped[int] = mapped_column(Integer)
+    alcohol_concern: Mapped[bool] = mapped_column(Boolean)
+    forms: Mapped[str] = mapped_column(String(128), default="")
+
+
+class PoliceSignalRow(RecordBase):
+    __tablename__ = "police_signals"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    forms: Mapped[str] = mapped_column(String(128), default="")
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class OutcomeRow(Base):
+    __tablename__ = "outcomes"
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    knowledge_date: Mapped[dt.date] = mapped_column(Date)
+
+
+class IdempotencyKey(Base):
+    """Written in the same transaction as the record, so a retry after a crash is answered right."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Alert(Base):
+    """A police signal of an alert kind about a known family, re-scored at once."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("police_signals.record_id"), unique=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    district: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    probability: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(16))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class Decision(Base):
+    """A council decision. Never edited: a new decision supersedes an older one."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    district: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    measures: Mapped[str] = mapped_column(Text)  # JSON list of catalogue codes
+    priority: Mapped[str] = mapped_column(String(8))  # raise | keep | lower
+    reason: Mapped[str] = mapped_column(Text, default="")
+    list_month: Mapped[str | None] = mapped_column(String(7))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AccessLogEntry(Base):
+    """Append-only, hash-chained: hash = sha256(previous hash + canonical JSON of the entry)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))  # ISO UTC, exact text is part of the hash
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    family_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district: Mapped[str | None] = mapped_column(String(64))
+    list_month: Mapped[str | None] = mapped_column(String(7))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ListSnapshot(Base):
+    """An immutable monthly list of one district, with everything needed to reproduce it."""
+
+    __tablename__ = "list_snapshots"
+    __table_args__ = (UniqueConstraint("district", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    model_version: Mapped[str] = mapped_column(String(64))
+    data_fingerprint: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[float] = mapped_column(Float)
+    k: Mapped[int] = mapped_column(Integer)
+    n_families: Mapped[int] = mapped_column(Integer)
+    base_value: Mapped[float] = mapped_column(Float)
+    feature_names: Mapped[str] = mapped_column(Text)  # JSON list
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SnapshotFamily(Base):
+    """One family's score and full explanation in a snapshot (float64 vectors, zlib-packed by
+    `service.lists.pack`, in the order of the snapshot's `feature_names`)."""
+
+    __tablename__ = "snapshot_families"
+    __table_args__ = (Index("ix_snapshot_families_listed", "snapshot_id", "list_rank"),)
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("list_snapshots.id"), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score_rank: Mapped[int] = mapped_column(Integer)
+    list_rank: Mapped[int | None] = mapped_column(Integer)  # null: not on the list
+    probability: Mapped[float] = mapped_column(Float)
+    raw_score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(16))
+    change: Mapped[str | None] = mapped_column(String(8))  # new | up | down | same
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    contributions: Mapped[bytes] = mapped_column(LargeBinary)
+    signals: Mapped[str | None] = mapped_column(Text)  # JSON: open orders, violations, alerts
+
+
+class DistrictSetting(Base):
+    __tablename__ = "district_settings"
+
+    district: Mapped[str] = mapped_column(String(64), primary_key=True)
+    capacity: Mapped[float] = mapped_column(Float, default=0.05)
+
+
+class Correction(Base):
+    """A correction of one field of one record; the old value is kept here, so nothing is lost."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """Failed logins per (username, client): the throttle every server process shares."""
+
+    __tablename__ = "login_failures"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    # Unix seconds, comparable across processes; indexed for forgetting idle counts.
+    last_at: Mapped[float] = mapped_column(Float, index=True)

@@ -39,8 +39,8 @@ from experiments.training import TrainingConfig, TrainingResult, train
 from fairness import GateRules, GateVerdict, TopPct, audit, evaluate_gate, write_report
 from fairness.report import AuditReport
 from features.contracts import PROTECTED_ATTRIBUTES
-from features.sim_report import true_need
-from features.simulate import Population, SimulationConfig, simulate
+from features.simulator import Population, SimulationConfig, simulate
+from features.simulator.report import true_need
 
 START = dt.date(2023, 1, 1)
 NO_CALIBRATION = GateRules(max_calibration_gap=None)  # scores are not probabilities of the need
@@ -115,10 +115,11 @@ def describe(
             f"  gate passed: {verdict.passed} ({verdict.comparisons} comparisons); "
             f"with fpr added: {with_fpr.passed}"
         )
-        for text in verdict.failures:
+        failed = [f.describe() for f in verdict.failures]
+        for text in failed:
             print("  FAIL", text)
-        for text in with_fpr.failures:
-            if text not in verdict.failures:
+        for text in (f.describe() for f in with_fpr.failures):
+            if text not in failed:
                 print("  FAIL(+fpr)", text)
         for group in focus:
             attribute, value = group.split("=")

@@ -33,7 +33,7 @@ GRID_DATES = [dt.date(2023 + (m // 12), m % 12 + 1, 1) for m in range(12, 36)]  
 
 
 def _simulate(families: int, out: Path) -> None:
-    from features.simulate import SimulationConfig, simulate, write_population
+    from features.simulator import SimulationConfig, simulate, write_population
 
     population = simulate(SimulationConfig(families=families, months=36, start=START, seed=11))
     write_population(population, out)
@@ -50,10 +50,10 @@ def simulate_in_child(families: int, out: Path) -> None:
 
 
 def _scenario(name: str, data: str, runs: int, queue: mp.Queue[tuple[list[float], float]]) -> None:
-    from features.grid import build_grid
-    from features.labels import build_labels
     from features.loaders import load_events
     from features.pipeline import build_features
+    from features.pipeline.grid import build_grid
+    from features.pipeline.labels import build_labels
 
     events = load_events(Path(data))
     times = []

@@ -66,7 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
         if data is None:
-            from features.simulate import SimulationConfig, simulate, write_population
+            from features.simulator import SimulationConfig, simulate, write_population
 
             data = Path(tmp) / "sim"
             write_population(

@@ -60,14 +60,14 @@ def setup(home: Path, url: str, families: int, district_families: int) -> Any:
     from sqlalchemy import update
 
     from features.pipeline import build_features
-    from features.simulate import SimulationConfig, simulate
+    from features.simulator import SimulationConfig, simulate
     from model.risk_model import RiskModel
     from model.training import BoosterParams
-    from service.db import make_engine
-    from service.importer import import_events
-    from service.migrate import upgrade
     from service.model_source import Champion
-    from service.tables import Family
+    from service.records.importer import import_events
+    from service.storage.db import make_engine
+    from service.storage.migrate import upgrade
+    from service.storage.tables import Family
 
     t0 = time.perf_counter()
     population = simulate(SimulationConfig(families=families, months=36, start=START, seed=3))
@@ -109,8 +109,8 @@ def setup(home: Path, url: str, families: int, district_families: int) -> Any:
 
 
 def time_generation(url: str, champion: Any, runs: int) -> list[float]:
-    from service.db import make_engine, make_sessionmaker
-    from service.lists import generate_lists
+    from service.lists.generate import generate_lists
+    from service.storage.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -131,9 +131,9 @@ def create_users(url: str) -> dict[str, str]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from service.db import make_engine
-    from service.security import create_access_token, hash_password
-    from service.tables import User
+    from service.auth.security import create_access_token, hash_password
+    from service.storage.db import make_engine
+    from service.storage.tables import User
 
     engine = make_engine(url)
     tokens = {}

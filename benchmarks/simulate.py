@@ -26,7 +26,7 @@ sys.path[:1] = [str(_ROOT)]
 _CHILD = r"""
 import datetime as dt, json, resource, sys, tempfile, time
 from pathlib import Path
-from features.simulate import SimulationConfig, simulate, write_population
+from features.simulator import SimulationConfig, simulate, write_population
 n, months = int(sys.argv[1]), int(sys.argv[2])
 cfg = SimulationConfig(families=n, months=months, start=dt.date(2023, 1, 1), seed=1)
 t0 = time.perf_counter()
@@ -69,8 +69,8 @@ def bench(sizes: list[int], months: int, runs: int) -> None:
 def stats(n: int, months: int) -> None:
     import datetime as dt
 
-    from features.sim_report import plot_population, realised_stats
-    from features.simulate import SimulationConfig, simulate
+    from features.simulator import SimulationConfig, simulate
+    from features.simulator.report import plot_population, realised_stats
 
     pop = simulate(SimulationConfig(families=n, months=months, start=dt.date(2023, 1, 1), seed=1))
     print(json.dumps(realised_stats(pop).as_dict(), indent=2))

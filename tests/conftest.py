@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from features.simulate import Population, SimulationConfig, simulate, write_population
+from features.simulator import Population, SimulationConfig, simulate, write_population
 
 SMALL_CONFIG = SimulationConfig(families=3000, months=36, start=dt.date(2023, 1, 1), seed=7)
 

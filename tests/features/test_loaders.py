@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from features.contracts import EVENT_TABLES, Events
 from features.loaders import DataValidationError, load_events, load_truth, validate_events
-from tests.features.pipeline_builders import D, EventsBuilder
+from tests.features.pipeline.builders import D, EventsBuilder
 
 
 def sample() -> Events:

@@ -7,14 +7,13 @@ read of family-level data, committed with the read. Pages only reshape and trans
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from features.csv_safe import Cell, csv_text
 from service.audit import access_log
 from service.auth.access import district_scope, may_see_names
 from service.decisions import decide
@@ -136,38 +135,34 @@ def export_csv(
     """The list as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic correctly)."""
     rows, _ = _list_rows(request, session, user, district, month, filters)
     _ = i18n.catalog(request_lang(request)).gettext
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    header = [
+        _("Rank"),
+        _("Family"),
+        _("Members"),
+        _("Band"),
+        _("Probability"),
+        _("Change"),
+        _("Top reasons"),
+        _("Open orders"),
+        _("Violations"),
+    ]
+    body: list[list[Cell]] = [
         [
-            _("Rank"),
-            _("Family"),
-            _("Members"),
-            _("Band"),
-            _("Probability"),
-            _("Change"),
-            _("Top reasons"),
-            _("Open orders"),
-            _("Violations"),
+            row.rank,
+            row.family_id,
+            "; ".join(row.names or []),
+            _(row.band_label),
+            f"{row.probability:.4f}",
+            _(row.change_label),
+            " | ".join(row.reasons),
+            "; ".join(f"{_(o.kind_label)} {o.valid_until.isoformat()}" for o in row.orders),
+            "; ".join(v.date.isoformat() for v in row.violations),
         ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                row.rank,
-                row.family_id,
-                "; ".join(row.names or []),
-                _(row.band_label),
-                f"{row.probability:.4f}",
-                _(row.change_label),
-                " | ".join(row.reasons),
-                "; ".join(f"{_(o.kind_label)} {o.valid_until.isoformat()}" for o in row.orders),
-                "; ".join(v.date.isoformat() for v in row.violations),
-            ]
-        )
+        for row in rows
+    ]
     filename = f"patronage-{district}-{month}.csv"
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_text(header, body),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

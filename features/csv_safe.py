@@ -1,0 +1,39 @@
+"""CSV that a spreadsheet program opens without running anything (OWASP CSV injection).
+
+A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by
+Excel and LibreOffice (`=HYPERLINK(...)` in a name, say). Every CSV the product writes goes
+through `csv_text`, which prefixes such cells with an apostrophe: the spreadsheet shows the text
+as typed and evaluates nothing. Numbers are written as numbers (a negative number stays
+`-0.5`); only text is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+#: What makes a spreadsheet read a cell as a formula.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+#: Excel reads UTF-8 (Cyrillic) correctly only after a byte-order mark.
+BOM: Final = "\ufeff"
+
+Cell = str | int | float | None
+
+
+def neutralise(cell: Cell) -> Cell:
+    """`cell` with an apostrophe before a leading formula character; non-text unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]], *, bom: bool = True) -> str:
+    """The whole CSV document, every text cell neutralised, with a BOM by default."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return (BOM if bom else "") + buffer.getvalue()

@@ -1,5 +1,6 @@
-"""Every ranker (the model, the baselines and, with truth, the oracle) scored on the same rows,
-and their list metrics: what a run's and an evaluation's comparison tables are made of."""
+"""Every ranker (the model, the baselines and, on simulated data, the oracle and the records
+ceiling) scored on the same rows, and their list metrics: what a run's and an evaluation's
+comparison tables are made of."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from experiments.ceiling import CEILING, ceiling_scores, lift_shares
 from features.contracts import PROTECTED_ATTRIBUTES
 from model.metrics import list_metrics
 from model.risk_model import RiskModel
@@ -46,8 +48,10 @@ def score_rankers(
     *,
     truth: pl.DataFrame | None,
     probability: np.ndarray | None = None,
+    ceiling: pl.DataFrame | None = None,
 ) -> RankerScores:
-    """Score model, baselines and (with truth) the oracle on the rows of `grid`."""
+    """Score model, baselines, (with truth) the oracle and (with `ceiling`, the frame of
+    `experiments.ceiling.ceiling_frame`) the records ceiling on the rows of `grid`."""
     rows = grid.select("as_of", "family_id", "label").join(
         families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
         on="family_id",
@@ -72,14 +76,27 @@ def score_rankers(
             log.warning(
                 "truth lacks %d of the rows: no oracle figures", int(np.isnan(oracle).sum())
             )
+    if ceiling is not None:
+        knowable = ceiling_scores(ceiling, rows)
+        if not np.isnan(knowable).any():
+            ranking[CEILING] = probs[CEILING] = knowable
+        else:
+            log.warning(
+                "the records ceiling lacks %d of the rows: no ceiling figures",
+                int(np.isnan(knowable).sum()),
+            )
     return RankerScores(rows=rows, ranking=ranking, probability=probs)
 
 
 def all_metrics(scored: RankerScores) -> dict[str, dict[str, float]]:
-    """Flat metrics per ranker on the same rows (district lists = per as-of and district)."""
+    """Flat metrics per ranker on the same rows (district lists = per as-of and district),
+    with each ranker's share of the oracle's and the records ceiling's lift when present."""
     y = scored.rows["label"].to_numpy()
     groups = scored.rows["list_key"].to_numpy()
-    return {
+    metrics = {
         name: list_metrics(y, s, probability=scored.probability.get(name), groups=groups).as_dict()
         for name, s in scored.ranking.items()
     }
+    for name, shares in lift_shares(metrics).items():
+        metrics[name].update(shares)
+    return metrics

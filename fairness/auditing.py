@@ -25,7 +25,8 @@ from fairness.inputs import (
     require_columns,
     score_values,
 )
-from fairness.metrics import CELLS, METRICS, confusion_counts, group_metrics
+from fairness.intervals import wilson, z_of
+from fairness.metrics import CELLS, METRICS, PROPORTIONS, confusion_counts, group_metrics
 from fairness.report import (
     AuditReport,
     AuditSettings,
@@ -61,8 +62,12 @@ def audit(
     ``flag`` decides the list (`Threshold`, `TopK`, `TopPct`), optionally per value of
     ``within``. ``reference`` is "largest" (largest group of each attribute), "best" (best-off
     group on each metric) or a mapping attribute -> reference group (attributes it omits use
-    the largest group). Groups under ``min_group_size`` rows are suppressed; intervals are
-    seeded stratified bootstrap percentiles at ``level`` over ``n_boot`` resamples (0 = none).
+    the largest group). Groups under ``min_group_size`` rows are suppressed, and a rate is
+    compared between groups only when its own denominator (labelled families for FNR, families
+    left off the list for FOR, ...) reaches ``min_group_size`` in both. Rates get Wilson
+    intervals, their ratios MOVER-R intervals with p-values from the same interval
+    (`fairness.intervals`); the share of the list and calibration get seeded stratified
+    bootstrap percentiles at ``level`` over ``n_boot`` resamples (0 = none).
     ``contributions``, aligned with ``scores`` rows, holds mean |SHAP| per data source.
     Raises `AuditInputError` naming the column and the number of bad rows.
     """
@@ -109,7 +114,15 @@ def audit(
         intervals = {
             m: percentile_interval(boot[m], level=level) if boot else nan_pair(g_count)
             for m in METRICS
+            if m not in PROPORTIONS
         }
+        # rates within a group: Wilson intervals from the counts, honest at 5 of 5
+        for m, (num_cells, den_cells) in PROPORTIONS.items():
+            intervals[m] = wilson(
+                counts[:, list(num_cells)].sum(axis=1),
+                counts[:, list(den_cells)].sum(axis=1),
+                z_of(level),
+            )
         groups.extend(_group_entries(attribute, names, counts, suppressed, point, intervals))
 
         ref_index, resolved[attribute] = reference_index(
@@ -127,6 +140,7 @@ def audit(
                 counts=counts,
                 band=band,
                 level=level,
+                min_denominator=min_group_size,
             )
         )
         if probability:

@@ -62,28 +62,6 @@ def wald_p_value(
     return out
 
 
-def two_proportion_p_value(k: np.ndarray, m: np.ndarray, k_ref: float, m_ref: float) -> np.ndarray:
-    """Two-sided pooled z-test p-value of "same proportion as the reference", per group.
-
-    Used instead of the bootstrap for tests on rates: at 0% or 100% (say, 5 labelled families
-    all missed) every resample gives the same rate, the bootstrap standard error is 0 and the
-    difference would look certain. The pooled test stays valid there. NaN when a denominator
-    is 0.
-    """
-    k = np.asarray(k, dtype=np.float64)
-    m = np.asarray(m, dtype=np.float64)
-    out = np.full(k.shape, np.nan)
-    ok = (m > 0) & (m_ref > 0)
-    if not ok.any():
-        return out
-    pooled = (k[ok] + k_ref) / (m[ok] + m_ref)
-    se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / m[ok] + 1.0 / m_ref))
-    diff = np.abs(k[ok] / m[ok] - k_ref / m_ref)
-    z = np.divide(diff, se, out=np.zeros(se.shape), where=se > 0)
-    out[ok] = _erfc(z / np.sqrt(2.0))
-    return out
-
-
 def percentile_interval(
     samples: np.ndarray, *, level: float = 0.95, max_undefined: float = MAX_UNDEFINED_SHARE
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -49,7 +49,8 @@ class GateFinding:
     ``difference`` (group's calibration error minus the reference group's), ``difference_ci``
     and ``limit``. Both carry ``p_value`` (raw), ``adjusted_p`` (after Holm over ``comparisons``
     tests; None when undefined or not in the family) and ``significance``. Intervals are 95%
-    bootstrap intervals, None when not available.
+    intervals (MOVER-R / Newcombe from Wilson intervals for rates, bootstrap for calibration),
+    None when not available.
     """
 
     rule: FairnessRule

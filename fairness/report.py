@@ -87,8 +87,10 @@ class Disparity:
     outside_band: bool | None
     #: p_value below 1 - level, before any multiple-comparison correction (None: undefined)
     significant: bool | None
-    #: two-sided p-value of "no difference": pooled two-proportion test for rates, bootstrap
-    #: standard error for the share of the list; NaN when undefined
+    #: two-sided p-value of "no difference": for rates the inversion of the MOVER-R ratio
+    #: interval (`fairness.intervals`: the interval excludes 1 exactly when p < 1 - level),
+    #: bootstrap standard error for the share of the list; NaN when undefined or when the
+    #: rate's own denominator is below the minimum size (too few to judge)
     p_value: float = float("nan")
 
     @property

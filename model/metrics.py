@@ -2,8 +2,12 @@
 group such as the district), Brier score and expected calibration error.
 
 Top-k with ties follows triage: when the k-th score is shared by several families, the list
-could take any of them, so both the worst ordering (negatives first among the tied) and the
-best ordering (positives first) are reported. The worst figure is the headline one.
+could take any of them, so the worst ordering (negatives first among the tied), the best
+ordering (positives first) and the expected value under random tie-breaking are reported.
+The worst figure is what a council could actually receive (the `precision_at_*` keys, kept for
+auditors); the expected one (`*_expected`) is the fair comparison between rankers, because a
+ranker with many ties (a count of police signals) is otherwise judged at an ordering nobody
+would choose. The model gate and the comparisons use the expected figure.
 """
 
 from __future__ import annotations
@@ -26,13 +30,19 @@ def top_k_size(n: int, pct: float) -> int:
     return 0 if n == 0 else max(1, math.ceil(n * pct / 100.0 - 1e-9))
 
 
-def _positives_in_top_k(y: np.ndarray, score: np.ndarray, k: int) -> tuple[int, int]:
-    """(worst, best) number of positives among the top k, over all orderings of ties."""
+def _positives_in_top_k(y: np.ndarray, score: np.ndarray, k: int) -> tuple[int, float, int]:
+    """(worst, expected, best) number of positives among the top k over the orderings of ties.
+
+    Expected: under a uniformly random order of the tied block that straddles the cut-off,
+    each of its ``n_tied`` families is taken with probability ``take / n_tied``, so the list
+    takes ``take * pos_tied / n_tied`` of its positives on average (hypergeometric mean);
+    exact, no simulation.
+    """
     if k <= 0:
-        return 0, 0
+        return 0, 0.0, 0
     if k >= len(score):
         total = int(y.sum())
-        return total, total
+        return total, float(total), total
     threshold = np.partition(score, len(score) - k)[len(score) - k]  # the k-th largest score
     above = score > threshold
     tied = score == threshold
@@ -41,12 +51,14 @@ def _positives_in_top_k(y: np.ndarray, score: np.ndarray, k: int) -> tuple[int, 
     take = k - n_above
     worst = pos_above + max(0, take - (n_tied - pos_tied))
     best = pos_above + min(take, pos_tied)
-    return worst, best
+    expected = pos_above + take * pos_tied / n_tied
+    return worst, expected, best
 
 
 @dataclass(frozen=True)
 class TopK:
-    """Precision and recall of a top-pct list, worst and best ordering of ties."""
+    """Precision and recall of a top-pct list: worst and best ordering of ties, and the
+    expected value under random tie-breaking (worst <= expected <= best)."""
 
     pct: float
     k: int
@@ -54,6 +66,8 @@ class TopK:
     precision_best: float
     recall_worst: float
     recall_best: float
+    precision_expected: float = float("nan")
+    recall_expected: float = float("nan")
 
 
 def precision_recall_at_k(
@@ -74,19 +88,20 @@ def precision_recall_at_k(
         raise ValueError(f"y_true and y_score: expected equal shapes, got {y.shape} and {s.shape}")
     if groups is None:
         k = top_k_size(len(s), pct)
-        worst, best = _positives_in_top_k(y, s, k)
+        worst, expected, best = _positives_in_top_k(y, s, k)
     else:
         g = np.asarray(groups)
         if g.shape != y.shape:
             raise ValueError(f"groups: expected shape {y.shape}, got {g.shape}")
         k = worst = best = 0
+        expected = 0.0
         order = np.argsort(g, kind="stable")
         bounds = np.flatnonzero(np.r_[True, g[order][1:] != g[order][:-1], True])
         for lo, hi in itertools.pairwise(bounds.tolist()):
             idx = order[lo:hi]
             kg = top_k_size(len(idx), pct)
-            w, b = _positives_in_top_k(y[idx], s[idx], kg)
-            k, worst, best = k + kg, worst + w, best + b
+            w, e, b = _positives_in_top_k(y[idx], s[idx], kg)
+            k, worst, best, expected = k + kg, worst + w, best + b, expected + e
     positives = int(y.sum())
     return TopK(
         pct=pct,
@@ -95,6 +110,8 @@ def precision_recall_at_k(
         precision_best=best / k if k else float("nan"),
         recall_worst=worst / positives if positives else float("nan"),
         recall_best=best / positives if positives else float("nan"),
+        precision_expected=expected / k if k else float("nan"),
+        recall_expected=expected / positives if positives else float("nan"),
     )
 
 
@@ -150,7 +167,9 @@ class ListMetrics:
     ece: float | None
 
     def as_dict(self) -> dict[str, float]:
-        """Flat name -> value (headline precision/recall use the worst ordering of ties)."""
+        """Flat name -> value: `precision_at_<pct>pct` and `recall_at_...` at the worst
+        ordering of ties (what a council could receive), `..._expected` under random
+        tie-breaking (what the gate compares), `..._best` at the best ordering."""
         out: dict[str, float] = {
             "n": float(self.n),
             "base_rate": self.base_rate,
@@ -161,8 +180,10 @@ class ListMetrics:
             for t in rows:
                 tag = f"{t.pct:g}pct{suffix}"
                 out[f"precision_at_{tag}"] = t.precision_worst
+                out[f"precision_at_{tag}_expected"] = t.precision_expected
                 out[f"precision_at_{tag}_best"] = t.precision_best
                 out[f"recall_at_{tag}"] = t.recall_worst
+                out[f"recall_at_{tag}_expected"] = t.recall_expected
                 out[f"recall_at_{tag}_best"] = t.recall_best
         if self.brier is not None:
             out["brier"] = self.brier

@@ -18,6 +18,7 @@ CARD_METRICS: tuple[tuple[str, str, bool], ...] = (
     ("auc", "AUC", False),
     ("average_precision", "AP", False),
     ("precision_at_5pct", "P@5%", False),
+    ("precision_at_5pct_expected", "E[P@5%]", False),
     ("precision_at_5pct_district", "P@5%", True),
     ("recall_at_5pct_district", "R@5%", True),
     ("brier", "Brier", False),

@@ -159,11 +159,15 @@ EN: Final = CardTexts(
     h_metrics="Metrics on the held-out period",
     metrics_note=(
         "Ranking figures use the raw score; Brier and ECE use out-of-fold calibrated "
-        "probabilities. Precision@k is tie-aware (worst ordering)."
+        "probabilities. Precision@k is tie-aware: P@5% at the worst ordering of tied scores, "
+        "E[P@5%] its expected value when ties are broken at random (the one the gate compares)."
     ),
     ranker="ranker",
     per_district="{metric} per district",
-    oracle_note="Oracle figures (simulated truth) are reported but never gate promotion.",
+    oracle_note=(
+        "Oracle figures (simulated truth) and the records ceiling (the best possible from the "
+        "records, simulated data only) are reported but never gate promotion."
+    ),
     h_rests_on="What the scores rest on",
     rests_on=(
         "Share of the absolute contributions per data source (an association, not a "

@@ -3,6 +3,7 @@
 The entry points (configure, simulate, write, read back) live in `features.simulator.world`.
 """
 
+from features.simulator.ceiling import records_ceiling
 from features.simulator.world import (
     Population,
     SimulationConfig,
@@ -17,6 +18,7 @@ __all__ = [
     "SimulationConfig",
     "check_output_dir",
     "read_population",
+    "records_ceiling",
     "simulate",
     "write_population",
 ]

@@ -9,9 +9,9 @@ import pytest
 from model.gates import GateFailure, describe, evaluate_model_gate, read_failures, text
 
 GOOD = {
-    "model": {"auc": 0.8, "precision_at_5pct": 0.3, "ece": 0.01},
-    "checklist": {"auc": 0.7, "precision_at_5pct": 0.2},
-    "logistic": {"auc": 0.75, "precision_at_5pct": 0.25, "ece": 0.005},
+    "model": {"auc": 0.8, "precision_at_5pct_expected": 0.3, "ece": 0.01},
+    "checklist": {"auc": 0.7, "precision_at_5pct_expected": 0.2},
+    "logistic": {"auc": 0.75, "precision_at_5pct_expected": 0.25, "ece": 0.005},
 }
 
 
@@ -44,8 +44,32 @@ def test_missing_fairness_verdict_fails() -> None:
     assert result.failures == [GateFailure("no_fairness_verdict")]
 
 
+def test_precision_is_judged_at_its_expected_value_under_random_tie_breaking() -> None:
+    # a police-count baseline with many ties: worst ordering 0.10, expected 0.28; the model has
+    # no ties (0.26 everywhere). Judged at the worst ordering the model would pass unfairly.
+    police = {"auc": 0.7, "precision_at_5pct": 0.10, "precision_at_5pct_expected": 0.28}
+    model = {
+        "auc": 0.8,
+        "precision_at_5pct": 0.26,
+        "precision_at_5pct_expected": 0.26,
+        "ece": 0.01,
+    }
+    result = evaluate_model_gate(
+        {"model": model, "police_12m": police}, baselines=["police_12m"], fairness_passed=True
+    )
+    assert result.failures == [
+        GateFailure(
+            "below_baseline",
+            metric="precision_at_5pct_expected",
+            value=0.26,
+            baseline="police_12m",
+            baseline_value=0.28,
+        )
+    ]
+
+
 def test_each_shortfall_is_named() -> None:
-    metrics = {**GOOD, "model": {"auc": 0.74, "precision_at_5pct": 0.3, "ece": 0.05}}
+    metrics = {**GOOD, "model": {"auc": 0.74, "precision_at_5pct_expected": 0.3, "ece": 0.05}}
     finding = FakeFinding("FNR ratio 0.6 for rural families.")
     result = evaluate_model_gate(
         metrics,
@@ -65,13 +89,16 @@ def test_each_shortfall_is_named() -> None:
 
 
 def test_missing_baselines_and_figures_fail() -> None:
-    metrics = {"model": {"auc": 0.8}, "checklist": {"auc": 0.7, "precision_at_5pct": 0.2}}
+    metrics = {
+        "model": {"auc": 0.8},
+        "checklist": {"auc": 0.7, "precision_at_5pct_expected": 0.2},
+    }
     result = evaluate_model_gate(metrics, baselines=["checklist", "police"], fairness_passed=False)
     assert result.failures == [
         GateFailure("baseline_missing", baseline="police"),
         GateFailure(
             "below_baseline",
-            metric="precision_at_5pct",
+            metric="precision_at_5pct_expected",
             value=None,
             baseline="checklist",
             baseline_value=0.2,

@@ -92,3 +92,81 @@ def test_list_metrics_flat_names() -> None:
     no_prob = list_metrics(y, s).as_dict()
     assert "brier" not in no_prob
     assert "ece" not in no_prob
+
+
+def _mean_over_orderings(y: np.ndarray, s: np.ndarray, k: int) -> float:
+    """Mean positives in the top k over every ordering of the families (ties broken by it)."""
+    takes = [
+        int(y[list(sorted(perm, key=lambda i: -s[i])[:k])].sum())
+        for perm in itertools.permutations(range(len(s)))
+    ]
+    return sum(takes) / len(takes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2)), min_size=1, max_size=6),
+    st.integers(1, 6),
+)
+def test_expected_top_k_is_the_mean_over_all_orderings_of_ties(
+    pairs: list[tuple[int, int]], k: int
+) -> None:
+    y = np.array([p[0] for p in pairs])
+    s = np.array([float(p[1]) for p in pairs])
+    k = min(k, len(s))
+    result = precision_recall_at_k(y, s, pct=100.0 * k / len(s))
+    mean = _mean_over_orderings(y, s, k)
+    assert result.precision_expected == pytest.approx(mean / k)
+    if y.sum():
+        assert result.recall_expected == pytest.approx(mean / y.sum())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 4)), min_size=1, max_size=200),
+    st.floats(0.5, 100.0),
+    st.booleans(),
+)
+def test_worst_at_most_expected_at_most_best(
+    pairs: list[tuple[int, int]], pct: float, grouped: bool
+) -> None:
+    y = np.array([p[0] for p in pairs])
+    s = np.array([float(p[1]) for p in pairs])
+    groups = np.array(["A", "B", "C"])[np.arange(len(y)) % 3] if grouped else None
+    r = precision_recall_at_k(y, s, pct=pct, groups=groups)
+    assert r.precision_worst - 1e-12 <= r.precision_expected <= r.precision_best + 1e-12
+    if y.sum():
+        assert r.recall_worst - 1e-12 <= r.recall_expected <= r.recall_best + 1e-12
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 1), min_size=1, max_size=200),
+    st.floats(0.5, 100.0),
+    st.integers(0, 2**31),
+)
+def test_without_ties_worst_expected_and_best_agree(
+    y_list: list[int], pct: float, seed: int
+) -> None:
+    y = np.array(y_list)
+    s = np.random.default_rng(seed).permutation(len(y)).astype(float)  # distinct scores
+    r = precision_recall_at_k(y, s, pct=pct)
+    assert r.precision_worst == r.precision_expected == r.precision_best
+    if y.sum():
+        assert r.recall_worst == pytest.approx(r.recall_expected)
+        assert r.recall_expected == pytest.approx(r.recall_best)
+
+
+def test_expected_top_k_takes_the_tied_block_in_proportion() -> None:
+    # 2 above the cut (1 positive), then a block of 10 tied with 3 positives; k = 5 takes 3
+    y = np.array([1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    s = np.array([9.0, 8.0, *([1.0] * 10)])
+    r = precision_recall_at_k(y, s, pct=100 * 5 / 12)
+    assert r.k == 5
+    assert r.precision_worst == pytest.approx(1 / 5)
+    assert r.precision_best == pytest.approx(4 / 5)
+    assert r.precision_expected == pytest.approx((1 + 3 * 3 / 10) / 5)
+    flat = list_metrics(y, s, pcts=(100 * 5 / 12,)).as_dict()
+    tag = f"{100 * 5 / 12:g}pct"
+    assert flat[f"precision_at_{tag}"] == r.precision_worst  # the worst stays visible
+    assert flat[f"precision_at_{tag}_expected"] == r.precision_expected

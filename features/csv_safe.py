@@ -2,8 +2,9 @@
 
 A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by
 Excel and LibreOffice (`=HYPERLINK(...)` in a name, say). Every CSV the product writes goes
-through `csv_text`, which prefixes such cells with an apostrophe: the spreadsheet shows the text
-as typed and evaluates nothing. Numbers are written as numbers (a negative number stays
+through `csv_text` (or, for a polars frame, `neutralise_frame` before `write_csv`), which
+prefixes such cells with an apostrophe: the spreadsheet shows the text as typed and evaluates
+nothing. Numbers are written as numbers (a negative number stays
 `-0.5`); only text is neutralised.
 """
 
@@ -13,6 +14,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Final
+
+import polars as pl
 
 #: What makes a spreadsheet read a cell as a formula.
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -37,3 +40,22 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]], *, bom: bool
     writer.writerow([neutralise(cell) for cell in header])
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return (BOM if bom else "") + buffer.getvalue()
+
+
+def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with every text cell neutralised as `neutralise` does, ready for `write_csv`.
+
+    Text columns (String, Categorical, Enum) become String with the apostrophe where needed;
+    numbers, dates and booleans are left as they are."""
+    text = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+    ]
+    return frame.with_columns(
+        pl.when(pl.col(name).cast(pl.String).str.contains(r"^[=+\-@\t\r]"))
+        .then(pl.lit("'") + pl.col(name).cast(pl.String))
+        .otherwise(pl.col(name).cast(pl.String))
+        .alias(name)
+        for name in text
+    )

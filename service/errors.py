@@ -13,9 +13,31 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorRead(BaseModel):
+    """The body of every error answer except 422: what went wrong, never the input value."""
+
+    detail: str = Field(description="What went wrong and, where it helps, what to do.")
+
+
+class FieldErrorRead(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where: `body`, `path`, `query` or `header`, then "
+        "the field (and list index) the error is about."
+    )
+    msg: str = Field(description="What was expected.")
+    type: str = Field(description="The error type, e.g. `int_type`, `less_than_equal`.")
+
+
+class ValidationErrorRead(BaseModel):
+    """The body of a 422: one entry per invalid field, never the value that came."""
+
+    detail: list[FieldErrorRead]
 
 
 class ServiceError(Exception):
@@ -69,9 +91,12 @@ def _clean(errors: Sequence[Any]) -> list[dict[str, Any]]:
     cleaned = []
     for error in errors:
         msg = str(error.get("msg", "invalid value"))
+        loc = list(error.get("loc", []))
+        if error.get("type") == "extra_forbidden" and loc:
+            loc[-1] = "(unexpected field)"  # the name came from the client: it may be an IIN
         cleaned.append(
             {
-                "loc": list(error.get("loc", [])),
+                "loc": loc,
                 "msg": msg,
                 "type": error.get("type", "value_error"),
             }

@@ -32,6 +32,36 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, ge=1, description="Access token lifetime.")
     demo: bool = Field(default=False, description="Demo mode: generated secrets are allowed.")
     model_name: str = Field(default="patronage-risk", description="Registered model name.")
+    checkpoint_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs the access log's checkpoints; keep it "
+        "where the database's writers cannot read it. Required outside demo mode (demo: "
+        "generated under `home`).",
+    )
+    checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only JSON-lines file of the access log's signed checkpoints; put it "
+        "where the database's writers cannot write. Default: under `home`.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (`patronage serve` hands them to "
+        "uvicorn). Empty: no proxy is trusted and the client is the TCP peer.",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure even when the request did not arrive over HTTPS "
+        "(behind a TLS proxy that is not in `trusted_proxies`). Over HTTPS they always are.",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request body, except file uploads."
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest multipart/form-data body (file uploads such as POST /v1/imports).",
+    )
 
     @property
     def resolved_home(self) -> Path:
@@ -48,6 +78,12 @@ class Settings(BaseSettings):
     @property
     def artifact_root(self) -> Path:
         return self.resolved_home / "mlartifacts"
+
+    @property
+    def resolved_checkpoint_file(self) -> Path:
+        if self.checkpoint_file is not None:
+            return self.checkpoint_file.expanduser().resolve()
+        return self.resolved_home / "access-log-checkpoints.jsonl"
 
 
 @lru_cache(maxsize=1)

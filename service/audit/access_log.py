@@ -4,7 +4,11 @@ Each entry's hash is sha256(previous hash + canonical JSON of the entry); the fi
 from 64 zeros. Appends are serialised (SQLite: the request's `BEGIN IMMEDIATE` already holds the
 write lock; PostgreSQL: a transaction-scoped advisory lock), so the chain never forks. `verify`
 recomputes the chain and reports the first entry whose stored hash does not match, which catches
-a row changed, inserted or deleted directly in the database.
+a row changed, inserted or deleted directly in the database. What the chain cannot see (its
+newest entries deleted, a rewrite with every later hash recomputed, an older backup restored)
+the signed checkpoints outside the database catch: every batch is checked against them before
+it is appended and signed after it commits (`service.storage.anchor`), and
+`service.audit.verification` checks the whole chain against them.
 
 Two ways in:
 - `append` adds an entry in the caller's transaction, for a write that must be logged atomically
@@ -24,15 +28,17 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.auth.roles import Principal
 from service.errors import UnavailableError
+from service.storage.anchor import ChainMismatchError, anchor_for
+from service.storage.checkpoints import EMPTY, Head
 from service.storage.tables import AccessLogEntry, utcnow
 
 logger = logging.getLogger(__name__)
@@ -125,10 +131,18 @@ def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, ob
         # Bounded like SQLite's busy timeout: a stuck holder fails this batch, not the server.
         session.execute(text(f"SET LOCAL lock_timeout = '{int(WAIT_S)}s'"))
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-    last = session.execute(
-        select(AccessLogEntry.id, AccessLogEntry.hash).order_by(AccessLogEntry.id.desc()).limit(1)
-    ).first()
-    previous_id, previous_hash = (last[0], last[1]) if last else (0, GENESIS)
+    anchor = anchor_for(session)
+    if anchor is not None:
+        # Checked against the signed checkpoints; ids continue from them, never reused.
+        base = anchor.begin(session)
+    else:  # a database no service anchors (tools, tests): its entries are not signed
+        last = session.execute(
+            select(AccessLogEntry.id, AccessLogEntry.hash)
+            .order_by(AccessLogEntry.id.desc())
+            .limit(1)
+        ).first()
+        base = Head(count=0, last_id=last[0], hash=last[1]) if last else EMPTY
+    previous_id, previous_hash = base.last_id, base.hash
     rows: list[dict[str, object]] = []
     for offset, fields in enumerate(batch, start=1):
         row: dict[str, object] = {
@@ -139,6 +153,11 @@ def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, ob
         row["hash"] = previous_hash = chain_hash(previous_hash, row)
         rows.append(row)
     session.execute(insert(AccessLogEntry), rows)
+    if anchor is not None:
+        head = Head(
+            count=base.count + len(rows), last_id=previous_id + len(rows), hash=previous_hash
+        )
+        anchor.stage(session, head)
     return rows
 
 
@@ -239,6 +258,8 @@ class GroupCommitWriter:
 
 
 def _raise_if_failed(error: BaseException | None) -> None:
+    if isinstance(error, ChainMismatchError):  # its own message says what to do
+        raise ChainMismatchError(error.detail) from error
     if error is not None:
         raise UnavailableError(
             "access log: this read could not be logged, so it is not shown; try again"
@@ -271,27 +292,50 @@ def read(
     return list(session.scalars(query.order_by(AccessLogEntry.id).limit(limit)))
 
 
-def verify(session: Session) -> VerifyResult:
-    """Recompute the chain; `first_bad` is the id of the first entry that does not match."""
-    previous = GENESIS
-    expected_id = 1
-    count = 0
-    after = 0
+@dataclass
+class ChainWalk:
+    """The chain as recomputed: how many entries match, the head they reach, the id of the
+    first that does not, and the head at each entry number asked for."""
+
+    count: int = 0
+    head: Head = EMPTY
+    first_bad: int | None = None
+    at: dict[int, Head] = field(default_factory=dict)
+
+
+def walk_chain(session: Session, positions: Iterable[int] = ()) -> ChainWalk:
+    """Recompute the chain (ids 1, 2, 3, ..., each hash chained on the one before), noting the
+    head at each entry number in `positions`; stops at the first entry that does not match. A
+    gap in ids means a deleted row: the entry after the gap is the first bad one."""
+    wanted = set(positions)
+    walk = ChainWalk()
+    previous, after = GENESIS, 0
     while True:
         batch = read(session, after=after, limit=_BATCH)
         if not batch:
-            return VerifyResult(ok=True, entries=count, first_bad=None)
+            return walk
         for entry in batch:
-            count += 1
-            # A gap in ids means a deleted row: the entry after the gap is the first bad one.
-            if entry.id != expected_id or chain_hash(previous, entry) != entry.hash:
-                return VerifyResult(ok=False, entries=_count(session), first_bad=entry.id)
+            if entry.id != walk.count + 1 or chain_hash(previous, entry) != entry.hash:
+                walk.first_bad = entry.id
+                return walk
+            walk.count += 1
             previous = entry.hash
-            expected_id += 1
+            walk.head = Head(count=walk.count, last_id=entry.id, hash=entry.hash)
+            if walk.count in wanted:
+                walk.at[walk.count] = walk.head
         after = batch[-1].id
 
 
-def _count(session: Session) -> int:
-    from sqlalchemy import func
+def verify(session: Session) -> VerifyResult:
+    """Recompute the chain; `first_bad` is the id of the first entry that does not match. The
+    chain alone cannot see its newest entries deleted or a rewrite with every later hash
+    recomputed: `service.audit.verification` also checks it against the signed checkpoints."""
+    walk = walk_chain(session)
+    if walk.first_bad is None:
+        return VerifyResult(ok=True, entries=walk.count, first_bad=None)
+    return VerifyResult(ok=False, entries=count_entries(session), first_bad=walk.first_bad)
 
+
+def count_entries(session: Session) -> int:
+    """Rows in the log, whether they chain or not."""
     return int(session.scalar(select(func.count()).select_from(AccessLogEntry)) or 0)

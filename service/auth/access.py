@@ -2,8 +2,12 @@
 
 Secure by default: every router under `/v1` (except the token route) is created with
 `dependencies=[Depends(require_role(...))]`, so a route without an explicit role cannot be added
-by accident. The current user comes from `Authorization: Bearer <jwt>` or, for the web UI, from
-the HttpOnly cookie `patronage_token`. All role and district checks live here:
+by accident. The current user of the API comes from `Authorization: Bearer <jwt>` only: the web
+pages' HttpOnly cookie `patronage_token` is not an API credential, because a browser sends a
+cookie with requests that another site makes it send (a form or `fetch` posting to
+`/v1/admin/users/{id}/disable` needs no CORS preflight), but never an `Authorization` header.
+The pages read the cookie themselves (`service.ui.auth`) and check a CSRF token on every form
+they accept. All role and district checks live here:
 `require_role(...)` and `district_scope(...)`; the web UI and the service functions call the
 same functions.
 """
@@ -13,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +31,13 @@ from service.storage.tables import User
 
 TOKEN_COOKIE = "patronage_token"
 
+#: Declares the bearer token in the OpenAPI document (`securitySchemes`: OAuth2 password flow at
+#: `/v1/token`, and a security requirement on every operation that needs a user). The token is
+#: read by `token_from_request`; the scheme never answers on its own (`auto_error=False`).
+BearerScheme = Annotated[
+    str | None, Security(OAuth2PasswordBearer(tokenUrl="/v1/token", auto_error=False))
+]
+
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(
@@ -36,18 +48,34 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def token_from_request(request: Request) -> str | None:
-    """The bearer token of the request, else the `patronage_token` cookie, else None."""
+    """The bearer token of the request, else None (the page cookie is ignored: see above)."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-        return None
-    return request.cookies.get(TOKEN_COOKIE) or None
+    return None
 
 
-def principal_from_token(token: str | None, *, state: ServiceState, session: Session) -> Principal:
+class PasswordChangeRequired(HTTPException):
+    """The user signed in with a one-time password and must choose a new one first (403)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="password change required: send a new password to POST /v1/me/password",
+        )
+
+
+def principal_from_token(
+    token: str | None, *, state: ServiceState, session: Session, password_change: bool = False
+) -> Principal:
     """Resolve a token to an active user or raise 401 (the reason never contains the token).
+
+    A token issued before the user's last password reset, disable or logout carries an older
+    `token_version` and is refused (401). A token issued for a one-time password, or any token
+    of a user who must change their password, is accepted only where `password_change` is set
+    (changing the password, signing out); elsewhere `PasswordChangeRequired` (403).
 
     `session` is not used (the lookup runs on its own read connection); it stays in the
     signature for callers such as the web pages."""
@@ -60,21 +88,49 @@ def principal_from_token(token: str | None, *, state: ServiceState, session: Ses
     # A short read of its own (deferred on SQLite), so the request's session has not started a
     # transaction yet: the write lock is taken only when the handler writes.
     query = select(
-        User.id, User.username, User.role, User.district, User.institution_id, User.active
+        User.id,
+        User.username,
+        User.role,
+        User.district,
+        User.institution_id,
+        User.active,
+        User.token_version,
+        User.password_change_required,
     ).where(User.id == claims.user_id)
     with read_connection(state.engine) as conn:
         user = conn.execute(query).first()
-    if user is None or not user.active or user.username != claims.username:
+    if (
+        user is None
+        or not user.active
+        or user.username != claims.username
+        or user.token_version != claims.version
+    ):
         raise _unauthorized("invalid or expired token")
+    if (claims.password_change or user.password_change_required) and not password_change:
+        raise PasswordChangeRequired()
     return Principal.of(user)
 
 
-def get_current_user(request: Request, state: StateDep, session: SessionDep) -> Principal:
+def get_current_user(
+    request: Request, state: StateDep, session: SessionDep, _bearer: BearerScheme
+) -> Principal:
     """The authenticated user of this request (401 when there is none)."""
     return principal_from_token(token_from_request(request), state=state, session=session)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def get_account_holder(
+    request: Request, state: StateDep, session: SessionDep, _bearer: BearerScheme
+) -> Principal:
+    """The user of this request, also when their token is only good for changing the password
+    (the routes that change the password or sign out)."""
+    token = token_from_request(request)
+    return principal_from_token(token, state=state, session=session, password_change=True)
+
+
+AccountHolder = Annotated[Principal, Depends(get_account_holder)]
 
 
 def check_role(user: Principal, roles: tuple[UserRole, ...]) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.schemas import TokenRead
-from service.auth.security import create_access_token, hash_password, verify_password
+from service.auth.security import hash_password, verify_password
+from service.auth.sessions import issue_token, use_one_time_password
 from service.errors import TooManyRequestsError, UnauthorizedError
 from service.state import ServiceState
 from service.storage.tables import User
@@ -46,23 +47,32 @@ def log_in(
             headers={"Retry-After": str(math.ceil(wait))},
         )
     row = session.execute(
-        select(User.id, User.username, User.role, User.active, User.password_hash).where(
-            User.username == username
-        )
+        select(
+            User.id,
+            User.username,
+            User.role,
+            User.active,
+            User.password_hash,
+            User.token_version,
+            User.password_change_required,
+        ).where(User.username == username)
     ).first()
     session.rollback()  # end the transaction before the deliberately slow hash check
     valid = verify_password(row.password_hash if row else _dummy_hash(), password)
+    if valid and row is not None and row.active and row.password_change_required:
+        # A one-time password signs in once (`service.auth.sessions`).
+        valid = use_one_time_password(state, user_id=row.id, password_hash=row.password_hash)
     if row is None or not valid or not row.active:
         logger.info("failed login from %s", client)
         raise UnauthorizedError(
             "incorrect username or password", headers={"WWW-Authenticate": "Bearer"}
         )
     state.throttle.succeeded(username, client)
-    token, expires = create_access_token(
+    return issue_token(
+        state,
         user_id=row.id,
         username=row.username,
         role=row.role,
-        key=state.secrets.token_key,
-        minutes=state.settings.token_minutes,
+        version=row.token_version,
+        password_change=row.password_change_required,
     )
-    return TokenRead(access_token=token, expires_at=expires)

@@ -14,10 +14,11 @@ class UserRole(StrEnum):
     council = "council"
     auditor = "auditor"
     admin = "admin"
+    guardianship = "guardianship"  # one guardianship authority per district
 
 
 #: Roles that submit agency records, and the record type each submits.
-SUBMITTER_ROLES = (UserRole.school, UserRole.clinic, UserRole.police)
+SUBMITTER_ROLES = (UserRole.school, UserRole.clinic, UserRole.police, UserRole.guardianship)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from features.atomic import write_atomic
+from service.api_types import MAX_DB_INT
 from service.settings import Settings
 
 #: Argon2id with the OWASP minimum (19 MiB, 2 passes): slow for attackers, quick enough to log in.
@@ -58,35 +59,61 @@ class TokenClaims:
     username: str
     role: str
     expires: dt.datetime
+    #: The user's `token_version` when the token was issued; a reset, disable or logout raises
+    #: the user's, and the token stops working.
+    version: int = 0
+    #: Issued for a one-time password: good only for changing the password.
+    password_change: bool = False
 
 
 def create_access_token(
-    *, user_id: int, username: str, role: str, key: str, minutes: int
+    *,
+    user_id: int,
+    username: str,
+    role: str,
+    key: str,
+    minutes: int,
+    version: int = 0,
+    password_change: bool = False,
 ) -> tuple[str, dt.datetime]:
-    """A signed JWT for the user and its expiry time (UTC)."""
+    """A signed JWT for the user and its expiry time (UTC). `version` is the user's token
+    version; `password_change` restricts the token to changing the password."""
     now = dt.datetime.now(dt.UTC)
     expires = now + dt.timedelta(minutes=minutes)
-    claims = {
+    claims: dict[str, object] = {
         "sub": str(user_id),
         "name": username,
         "role": role,
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
     }
+    if password_change:
+        claims["pwc"] = True
     return jwt.encode(claims, key, algorithm=_ALGORITHM), expires
 
 
 def decode_access_token(token: str, *, key: str) -> TokenClaims:
     """Verify signature and expiry; raise `InvalidTokenError` (without the token) otherwise."""
     try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp"]})
+        claims = jwt.decode(
+            token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "ver"]}
+        )
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("ver")
+        user_id = int(claims["sub"])
+        if not 1 <= user_id <= MAX_DB_INT:  # a signed but absurd id is no user: 401, not 500
+            raise ValueError("sub")
         return TokenClaims(
-            user_id=int(claims["sub"]),
+            user_id=user_id,
             username=str(claims["name"]),
             role=str(claims["role"]),
             expires=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+            version=version,
+            password_change=claims.get("pwc") is True,
         )
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+    except (jwt.PyJWTError, KeyError, ValueError, OverflowError) as exc:
         raise InvalidTokenError(type(exc).__name__) from None
 
 

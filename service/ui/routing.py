@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
+from service.auth.access import PasswordChangeRequired
 from service.errors import ServiceError
 from service.ui import i18n
 from service.ui.rendering import render, request_lang
@@ -82,6 +83,8 @@ class UIRoute(APIRoute):
             except HTTPException as exc:
                 if exc.status_code == status.HTTP_401_UNAUTHORIZED:
                     return login_redirect(request)
+                if isinstance(exc, PasswordChangeRequired):  # signed in with a one-time password
+                    return RedirectResponse("/ui/password", status_code=status.HTTP_303_SEE_OTHER)
                 return error_page(request, exc.status_code)
             except ServiceError as exc:
                 return error_page(request, exc.status_code)

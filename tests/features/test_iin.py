@@ -47,7 +47,7 @@ def test_make_then_validate_roundtrip(born: dt.date, male: bool, serial: int) ->
         assert iin is None  # never issued
     else:
         assert iin == prefix + str(_reference_check(prefix))
-        assert validate_iin(iin) == born
+        assert validate_iin(iin, today=dt.date(2099, 12, 31)) == born
 
 
 def test_some_prefixes_are_unusable() -> None:
@@ -101,3 +101,18 @@ def test_wrong_check_digit_is_refused() -> None:
     with pytest.raises(ValueError, match="check digit") as err:
         validate_iin(wrong)
     assert wrong not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("born", "today"),
+    [
+        (dt.date(2099, 1, 1), None),  # the example of issue 15: accepted before
+        (dt.date(2025, 6, 16), dt.date(2025, 6, 15)),  # one day after `today`
+    ],
+)
+def test_birth_date_in_the_future_is_refused(born: dt.date, today: dt.date | None) -> None:
+    iin = next(v for s in range(100) if (v := make_iin(born, male=True, serial=s)) is not None)
+    with pytest.raises(ValueError, match="future") as err:
+        validate_iin(iin, today=today)
+    assert iin not in str(err.value)
+    assert validate_iin(iin, today=born) == born  # born today is fine

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.roles import Principal, UserRole
@@ -19,6 +20,8 @@ from service.main import create_app
 from service.model_source import Champion, ModelSource, StaticModelSource
 from service.settings import Settings
 from service.state import ServiceState
+from service.storage.tables import User
+from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.factory import Seeded, auth, seed_registry
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
@@ -58,7 +61,12 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def make_settings(home: Path, url: str, *, demo: bool = False) -> Settings:
     return Settings(
-        home=home, database_url=url, token_key=TOKEN_KEY, iin_hash_key=IIN_KEY, demo=demo
+        home=home,
+        database_url=url,
+        token_key=TOKEN_KEY,
+        iin_hash_key=IIN_KEY,
+        demo=demo,
+        checkpoint_key_file=checkpoint_key_file(home),
     )
 
 
@@ -73,7 +81,11 @@ class Service:
         return self.seeded.users[(role, district)]
 
     def headers(self, role: UserRole, district: str | None = None) -> dict[str, str]:
-        return auth(self.user(role, district), TOKEN_KEY)
+        """A fresh token of the user, at their current token version (a logout raises it)."""
+        user = self.user(role, district)
+        with self.state.read_sessions() as session:
+            version = session.scalar(select(User.token_version).where(User.id == user.id))
+        return auth(user, TOKEN_KEY, version=version or 0)
 
 
 def build_service(home: Path, url: str, models: ModelSource | None = None) -> Iterator[Service]:

@@ -174,12 +174,18 @@ def seed_users(session: Session) -> dict[tuple[UserRole, str | None], Principal]
     return users
 
 
-def token_for(user: Principal, key: str, *, minutes: int = 60) -> str:
+def token_for(user: Principal, key: str, *, minutes: int = 60, version: int = 0) -> str:
+    """A token of `user` at token version `version` (0 until a reset, disable or logout)."""
     token, _ = create_access_token(
-        user_id=user.id, username=user.username, role=user.role.value, key=key, minutes=minutes
+        user_id=user.id,
+        username=user.username,
+        role=user.role.value,
+        key=key,
+        minutes=minutes,
+        version=version,
     )
     return token
 
 
-def auth(user: Principal, key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(user, key)}"}
+def auth(user: Principal, key: str, *, version: int = 0) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user, key, version=version)}"}

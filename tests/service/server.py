@@ -16,6 +16,9 @@ from pathlib import Path
 
 import httpx
 
+from experiments.cli.service import proxy_options
+from tests.service.checkpoint_key import checkpoint_key_file
+
 
 def free_port() -> int:
     """A loopback TCP port that was free a moment ago."""
@@ -33,11 +36,15 @@ def start_server(
     workers: int = 1,
     database_url: str | None = None,
     timeout: float = 60.0,
+    trusted_proxies: str = "",
 ) -> subprocess.Popen[bytes]:
     """Start the service on `port` with its data in `home`; return once `/health` answers.
 
     With `workers` > 1 uvicorn starts that many processes on one database, which must already be
     migrated (`patronage serve --workers N` migrates before starting them).
+
+    Proxy headers are read only from `trusted_proxies`, as `patronage serve` does
+    (`experiments.cli.service.proxy_options`).
 
     The server's stderr is appended to `home/server.stderr` (a pipe nobody reads could fill up
     and stall the server); its tail is in the error if the process exits before answering.
@@ -48,6 +55,7 @@ def start_server(
         "PATRONAGE_TOKEN_KEY": token_key,
         "PATRONAGE_IIN_HASH_KEY": iin_key,
         "PATRONAGE_DEMO": "0",
+        "PATRONAGE_CHECKPOINT_KEY_FILE": str(checkpoint_key_file(home)),
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
     }
     env.pop("DATABASE_URL", None)
@@ -58,6 +66,11 @@ def start_server(
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
+    proxy = proxy_options(trusted_proxies)
+    if proxy["proxy_headers"]:
+        command += ["--forwarded-allow-ips", ",".join(proxy["forwarded_allow_ips"])]
+    else:
+        command.append("--no-proxy-headers")
     log = home / "server.stderr"
     with log.open("ab") as stderr:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)

@@ -37,7 +37,8 @@ def verify(service: Service) -> dict[str, object]:
     )
     assert response.status_code == 200
     result: dict[str, object] = response.json()
-    return result
+    # The chain's own findings; the checkpoints' are tested in test_checkpoints.py.
+    return {key: result[key] for key in ("ok", "entries", "first_bad")}
 
 
 def test_reads_append_who_what_and_which_family(service: Service) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from service.auth.roles import UserRole
 from tests.service.conftest import Service
-from tests.service.factory import DISTRICTS
+from tests.service.factory import DISTRICTS, PASSWORD
 
 R = UserRole
 ALL_ROLES = tuple(R)
@@ -46,6 +46,21 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/records/school-surveys", (R.school,), False, "survey", 201),
     Endpoint("POST", "/v1/records/medical-screenings", (R.clinic,), False, "screening", 201),
     Endpoint("POST", "/v1/records/police-signals", (R.police,), False, "signal", 201),
+    Endpoint("POST", "/v1/records/hospital-injuries", (R.clinic,), False, "injury", 201),
+    Endpoint("POST", "/v1/records/care-placements", (R.guardianship,), False, "care", 201),
+    # A school survey file: only the school uploads it (the other uploaders' kinds and the
+    # admin's historical files: tests/service/imports/test_upload.py).
+    Endpoint("POST", "/v1/imports", (R.school,), False, "upload", 201),
+    Endpoint("GET", "/v1/imports/templates/{kind}", (R.school, R.admin), False),
+    # No such upload: the matrix checks who reaches the route.
+    Endpoint(
+        "GET",
+        "/v1/imports/{import_id}",
+        (R.school, R.clinic, R.police, R.guardianship, R.admin),
+        False,
+        None,
+        404,
+    ),
     Endpoint("GET", "/v1/districts/{district}/alerts", (R.council,), True),
     Endpoint("POST", "/v1/lists", (R.admin,), False, {"month": "2025-06"}, 201),
     Endpoint("GET", "/v1/districts/{district}/lists", (R.council, R.auditor), True),
@@ -64,6 +79,20 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/families/{family}/corrections", (R.council,), True, "correction", 201),
     Endpoint("GET", "/v1/audit/access-log", (R.auditor,), False),
     Endpoint("GET", "/v1/audit/access-log/verify", (R.auditor,), False),
+    Endpoint("POST", "/v1/audit/access-log/verify", (R.auditor,), False, {}),
+    Endpoint("GET", "/v1/audit/access-log/checkpoint", (R.auditor,), False),
+    # Every role reaches its own account; the same password again is refused (422), so the
+    # matrix changes nothing. Logging out raises the token version (behaviour:
+    # tests/service/auth/test_sessions.py); `Service.headers` follows it.
+    Endpoint(
+        "POST",
+        "/v1/me/password",
+        ALL_ROLES,
+        False,
+        {"current_password": PASSWORD, "new_password": PASSWORD},
+        422,
+    ),
+    Endpoint("POST", "/v1/logout", ALL_ROLES, False, {}, 204),
     Endpoint("GET", "/v1/models", (R.auditor, R.admin), False),
     Endpoint("GET", "/v1/admin/users", (R.admin,), False),
     Endpoint("POST", "/v1/admin/users", (R.admin,), False, "user", 201),
@@ -95,6 +124,13 @@ def _body(service: Service, endpoint: Endpoint, family: str) -> Any:
         }  # fmt: skip
     if endpoint.body == "signal":
         return {"subject_iin": iin, "event_date": "2025-05-01", "kind": "domestic_call"}
+    if endpoint.body == "injury":
+        return {"subject_iin": iin, "event_date": "2025-05-01", "admitted": False, "forms": []}
+    if endpoint.body == "care":
+        return {
+            "subject_iin": iin, "event_date": "2025-05-01", "placement": "relatives",
+            "temporary": True,
+        }  # fmt: skip
     if endpoint.body == "user":
         return {
             "username": f"u{secrets.token_hex(4)}", "password": "x" * 16, "role": "auditor",
@@ -108,7 +144,18 @@ def _body(service: Service, endpoint: Endpoint, family: str) -> Any:
 
 
 def _call(service: Service, endpoint: Endpoint, headers: dict[str, str], family: str) -> Any:
-    path = endpoint.path.format(district=OWN, family=family, month="2025-06", user_id=NO_USER)
+    path = endpoint.path.format(
+        district=OWN, family=family, month="2025-06", user_id=NO_USER, kind="school_survey",
+        import_id=NO_USER,
+    )  # fmt: skip
+    if endpoint.body == "upload":
+        # A subject the registry does not know: stored unlinked whichever district uploads.
+        survey = {**_survey(service), "subject_iin": "850315401231"}
+        content = ",".join(survey) + "\n" + ",".join(str(v).lower() for v in survey.values())
+        return service.client.request(
+            endpoint.method, path, headers=headers, data={"kind": "school_survey"},
+            files={"file": ("surveys.csv", content.encode(), "text/csv")},
+        )  # fmt: skip
     return service.client.request(
         endpoint.method, path, json=_body(service, endpoint, family), headers=headers
     )

@@ -1,0 +1,1 @@
+"""Pure-ASGI middleware the whole app runs behind: request size limits and security headers."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from experiments import tracking
 from experiments.model_artifacts import write_run_artifacts
+from experiments.tracking_records import TAG_PREFIX
 from experiments.training import Progress, TrainingResult
 from service.settings import Settings
 
@@ -35,5 +36,6 @@ def register_run(
             gate_failures=result.gate.failures,
             artifact_dir=Path(tmp),
             run_name=f"train-until-{result.config.until.isoformat()}",
+            tags={f"{TAG_PREFIX}leakage_suspected": "true"} if result.leakage_suspected else None,
             settings=settings,
         )

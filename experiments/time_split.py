@@ -80,13 +80,23 @@ def time_split(
     return TimeSplit(train, valid, until, horizon_months)
 
 
+#: Columns a training run never sees (the scoring path is pseudonymous): the database loader
+#: never loads them, so a run on a simulator directory drops them too and both runs see, and
+#: fingerprint, the same data.
+IDENTIFYING_COLUMNS = {"persons": ("full_name", "iin")}
+
+
 def known_before(events: Events, until: dt.date) -> Events:
-    """Only the records the system knew before `until` (families and persons unchanged)."""
+    """Only the records the system knew before `until` (families unchanged; persons without
+    names and IINs, `IDENTIFYING_COLUMNS`)."""
     parts: dict[str, pl.DataFrame] = {}
     for name in EVENT_TABLES:
         frame: pl.DataFrame = getattr(events, name)
         if "knowledge_date" in frame.columns:
             frame = frame.filter(pl.col("knowledge_date") < until)
+        hidden = IDENTIFYING_COLUMNS.get(name, ())
+        if hidden:
+            frame = frame.with_columns(pl.lit(None, dtype=frame.schema[c]).alias(c) for c in hidden)
         parts[name] = frame
     return Events(**parts)
 

@@ -8,6 +8,9 @@
   that failed its gate). Every alias move is recorded as a tag on the version and a JSON entry
   in the version's run, so auditors can see which version was champion when.
 - `load_champion` / `load_model` give the service and the CLI a `RiskModel`, cached by version.
+
+The plain data it writes and reads (names, version and alias-move records, tag shaping) lives in
+`experiments.tracking_records`, which does not call MLflow; the names are re-exported here.
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ import logging
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from importlib import metadata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,59 +31,46 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
+from experiments.tracking_records import (
+    CHAMPION,
+    EXPERIMENT,
+    TAG_LIMIT,
+    TAG_PREFIX,
+    AliasEvent,
+    ModelVersionInfo,
+    NoChampionError,
+    PromotionError,
+    TrackedRun,
+    json_list,
+    param_text,
+    passed_gate,
+    pip_requirements,
+)
 from model.gates import GateFailure
 from model.risk_model import RiskModel
 from service.settings import Settings, get_settings
 
+__all__ = [
+    "CHAMPION",
+    "EXPERIMENT",
+    "AliasEvent",
+    "ModelVersionInfo",
+    "NoChampionError",
+    "PromotionError",
+    "RiskPyfunc",
+    "TrackedRun",
+    "alias_history",
+    "configure",
+    "load_champion",
+    "load_model",
+    "log_training_run",
+    "promote",
+]
+
 logger = logging.getLogger(__name__)
 
-EXPERIMENT = "patronage"
-CHAMPION = "champion"
-_TAG_PREFIX = "patronage."
 # pandas ships no type stubs here; the pyfunc boundary is the only place it is needed.
 _pd: Any = importlib.import_module("pandas")
-_PIP = ("lightgbm", "numpy", "pandas", "polars", "scikit-learn", "pyarrow", "pydantic")
-
-
-class NoChampionError(LookupError):
-    """No registered version carries the @champion alias yet."""
-
-
-class PromotionError(ValueError):
-    """A promotion request is incomplete or names an unknown version."""
-
-
-@dataclass(frozen=True)
-class ModelVersionInfo:
-    """Which registered version a loaded model is (the service stores this with each list)."""
-
-    name: str
-    version: int
-    run_id: str
-    trained_until: dt.date
-    data_fingerprint: str
-    gate_passed: bool
-
-
-@dataclass(frozen=True)
-class AliasEvent:
-    """One move of an alias: who, when, why."""
-
-    alias: str
-    version: int
-    action: str  # "set" (this version became champion) or "replaced" (it stopped being)
-    by: str
-    at: str  # UTC ISO timestamp
-    reason: str
-    gate_passed: bool
-    override: bool
-
-
-@dataclass(frozen=True)
-class TrackedRun:
-    run_id: str
-    version: int
-    promoted: bool
 
 
 # ---- configuration -------------------------------------------------------------------------
@@ -141,16 +130,6 @@ class RiskPyfunc(PythonModel):
         return _pd.concat([out, contrib], axis=1)
 
 
-def _pip_requirements() -> list[str]:
-    pins = []
-    for name in _PIP:
-        try:
-            pins.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pins.append(name)
-    return pins
-
-
 # ---- training runs -------------------------------------------------------------------------
 
 
@@ -178,15 +157,15 @@ def log_training_run(
     experiment_id = _experiment_id(client, settings)
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         run_id = run.info.run_id
-        mlflow.log_params({k: _param(v) for k, v in params.items()})
+        mlflow.log_params({k: param_text(v) for k, v in params.items()})
         mlflow.log_param("data_fingerprint", data_fingerprint)
         mlflow.log_param("n_features", len(model.feature_names_))
         mlflow.log_param("trained_until", model.trained_until_.isoformat())
         mlflow.log_param("horizon_months", model.horizon_months_)
         mlflow.set_tags(
             {
-                f"{_TAG_PREFIX}gate_passed": str(gate_passed).lower(),
-                f"{_TAG_PREFIX}data_fingerprint": data_fingerprint,
+                f"{TAG_PREFIX}gate_passed": str(gate_passed).lower(),
+                f"{TAG_PREFIX}data_fingerprint": data_fingerprint,
                 **(tags or {}),
             }
         )
@@ -210,7 +189,7 @@ def log_training_run(
                 name="pyfunc",
                 python_model=RiskPyfunc(),
                 artifacts={"risk_model": str(model_dir)},
-                pip_requirements=_pip_requirements(),
+                pip_requirements=pip_requirements(),
                 registered_model_name=settings.model_name,
             )
     version = int(info.registered_model_version)
@@ -219,12 +198,10 @@ def log_training_run(
         "trained_until": model.trained_until_.isoformat(),
         "data_fingerprint": data_fingerprint,
         "gate_passed": str(gate_passed).lower(),
-        "gate_failures": _json_list(failures, limit=4900),
+        "gate_failures": json_list(failures, limit=TAG_LIMIT),
     }
     for key, value in version_tags.items():
-        client.set_model_version_tag(
-            settings.model_name, str(version), f"{_TAG_PREFIX}{key}", value
-        )
+        client.set_model_version_tag(settings.model_name, str(version), f"{TAG_PREFIX}{key}", value)
     promoted = False
     if gate_passed:
         promote(
@@ -238,22 +215,6 @@ def log_training_run(
     else:
         logger.info("version %d failed its gate and stays without @%s", version, CHAMPION)
     return TrackedRun(run_id=run_id, version=version, promoted=promoted)
-
-
-def _json_list(items: Sequence[object], *, limit: int) -> str:
-    """A JSON list within `limit` characters (tag values are bounded): drops trailing items and
-    ends the list with a sentence saying how many (readers keep strings as written)."""
-    kept = list(items)
-    text = json.dumps(kept, ensure_ascii=False)
-    while len(text) > limit and kept:
-        kept.pop()
-        text = json.dumps([*kept, f"... {len(items) - len(kept)} more in gate.json"])
-    return text
-
-
-def _param(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text[:6000]
 
 
 # ---- registry and aliases ------------------------------------------------------------------
@@ -288,7 +249,7 @@ def promote(
     client = configure(settings)
     name = settings.model_name
     tags = _version_tags(client, name, version)
-    gate_passed = tags.get(f"{_TAG_PREFIX}gate_passed") == "true"
+    passed = passed_gate(tags)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     previous: int | None = None
     try:
@@ -303,42 +264,31 @@ def promote(
         by=by,
         at=now,
         reason=reason,
-        gate_passed=gate_passed,
-        override=not gate_passed,
+        gate_passed=passed,
+        override=not passed,
     )
-    _record(client, name, event, tags.get(f"{_TAG_PREFIX}run_id"))
+    _record(client, name, event, tags.get(f"{TAG_PREFIX}run_id"))
     if previous is not None and previous != version:
-        old = AliasEvent(
-            alias=alias,
+        old_tags = _version_tags(client, name, previous)
+        old = replace(
+            event,
             version=previous,
             action="replaced",
-            by=by,
-            at=now,
             reason=f"replaced by version {version}: {reason}",
-            gate_passed=_version_tags(client, name, previous).get(f"{_TAG_PREFIX}gate_passed")
-            == "true",
+            gate_passed=passed_gate(old_tags),
             override=False,
         )
-        old_run = _version_tags(client, name, previous).get(f"{_TAG_PREFIX}run_id")
-        _record(client, name, old, old_run)
+        _record(client, name, old, old_tags.get(f"{TAG_PREFIX}run_id"))
     logger.info("@%s -> version %d (override=%s)", alias, version, event.override)
     return event
 
 
 def _record(client: MlflowClient, name: str, event: AliasEvent, run_id: str | None) -> None:
-    payload = json.dumps(asdict(event), ensure_ascii=False)
-    stamp = event.at.replace(":", "").replace("+", "Z").replace("-", "")
-    client.set_model_version_tag(
-        name,
-        str(event.version),
-        f"{_TAG_PREFIX}alias.{event.alias}.{stamp}.{event.action}",
-        payload,
-    )
+    payload = event.payload()
+    client.set_model_version_tag(name, str(event.version), event.tag_key(), payload)
     if run_id:
-        client.log_text(
-            run_id, payload, f"alias_history/{stamp}_{event.action}_v{event.version}.json"
-        )
-        client.set_tag(run_id, f"{_TAG_PREFIX}alias.{event.alias}.last", payload[:4900])
+        client.log_text(run_id, payload, event.artifact_path())
+        client.set_tag(run_id, f"{TAG_PREFIX}alias.{event.alias}.last", payload[:TAG_LIMIT])
 
 
 def alias_history(settings: Settings | None = None, *, alias: str = CHAMPION) -> list[AliasEvent]:
@@ -348,7 +298,7 @@ def alias_history(settings: Settings | None = None, *, alias: str = CHAMPION) ->
     events = []
     for mv in client.search_model_versions(f"name = '{settings.model_name}'"):
         for key, value in mv.tags.items():
-            if key.startswith(f"{_TAG_PREFIX}alias.{alias}."):
+            if key.startswith(f"{TAG_PREFIX}alias.{alias}."):
                 events.append(AliasEvent(**json.loads(value)))
     return sorted(events, key=lambda e: (e.at, e.action != "replaced", e.version))
 
@@ -429,8 +379,8 @@ def _load_version(
             version=version,
             run_id=run_id,
             trained_until=model.trained_until_,
-            data_fingerprint=tags.get(f"{_TAG_PREFIX}data_fingerprint", ""),
-            gate_passed=tags.get(f"{_TAG_PREFIX}gate_passed") == "true",
+            data_fingerprint=tags.get(f"{TAG_PREFIX}data_fingerprint", ""),
+            gate_passed=passed_gate(tags),
         )
         _CACHE[key] = (model, info)
         return model, info

@@ -2,6 +2,9 @@
 metrics on the held-out period -> fairness audit -> gate, as one `TrainingResult`.
 
 The time rules (which records and as-of months a run may use) are in `experiments.time_split`.
+On simulated data (`simulation` given) the held-out figures include the oracle and the records
+ceiling, each ranker's share of their lift, and the leakage check against the ceiling
+(`experiments.ceiling`); none of them gates.
 The fairness audit uses the last held-out as-of month only (one row per family, one list per
 district, as a council sees it); the run's metrics use the whole held-out period.
 """
@@ -17,12 +20,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from experiments.ceiling import CeilingCheck, ceiling_frame, check_rankers
 from experiments.rankers import RankerScores, all_metrics, score_rankers
 from experiments.time_split import TimeSplit, data_start, drop_agency, known_before, time_split
 from features.contracts import PROTECTED_ATTRIBUTES, Events
 from features.fingerprint import events_fingerprint
 from features.pipeline.grid import build_grid
 from features.registry import FEATURES
+from features.simulator import SimulationConfig
 from model.bands import DEFAULT_BAND_CUTS
 from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
 from model.calibration import Method, out_of_fold
@@ -93,6 +98,12 @@ class TrainingResult:
     fairness_metrics: dict[str, float] = field(default_factory=dict)
     fairness_summary: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    ceiling_checks: list[CeilingCheck] = field(default_factory=list)
+
+    @property
+    def leakage_suspected(self) -> bool:
+        """A ranker is above the records ceiling beyond sampling error."""
+        return any(c.alarm for c in self.ceiling_checks)
 
 
 def feature_sources() -> dict[str, str]:
@@ -106,8 +117,13 @@ def train(
     config: TrainingConfig,
     truth: pl.DataFrame | None = None,
     progress: Progress | None = None,
+    simulation: SimulationConfig | None = None,
 ) -> TrainingResult:
-    """Run the whole training pipeline on `events` (see the module docstring)."""
+    """Run the whole training pipeline on `events` (see the module docstring).
+
+    `simulation`: the configuration of the simulator that wrote `events`
+    (`experiments.ceiling.simulation_config`), for the records ceiling; None on real data.
+    """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -173,6 +189,17 @@ def train(
         }
     raw_valid = model.score(valid_rows.drop("as_of")).raw_score
     oof = out_of_fold(model.calibrator_, raw_valid, y_valid)
+    ceiling = None
+    if simulation is not None:
+        say("computing the records ceiling on the held-out months (simulated data only)")
+        t_c = time.perf_counter()
+        ceiling = ceiling_frame(
+            visible,
+            simulation,
+            as_of_dates=split.valid_as_of,
+            horizon_months=config.horizon_months,
+        )
+        timings["ceiling_s"] = time.perf_counter() - t_c
     scored = score_rankers(
         model,
         baselines,
@@ -180,8 +207,22 @@ def train(
         visible.families,
         truth=truth,
         probability=oof,
+        ceiling=ceiling,
     )
     metrics = all_metrics(scored)
+    # one held-out family appears once per month: its redrawn labels are coupled
+    checks = check_rankers(
+        y_valid,
+        scored.ranking,
+        clusters=scored.rows["family_id"].to_numpy(),
+        seed=config.params.seed,
+    )
+    for check in checks:
+        metrics[check.ranker].update(
+            above_ceiling_auc_z=check.auc_z,
+            above_ceiling_precision_at_5pct_z=check.precision_z,
+            above_ceiling_alarm=float(check.alarm),
+        )
     sources = feature_sources()
     sample = valid_rows.sample(n=min(5000, valid_rows.height), seed=config.params.seed)
     explanation_sample = model.explain(sample.drop("as_of"))
@@ -231,6 +272,7 @@ def train(
         fairness_metrics=fairness_flat,
         fairness_summary=summary,
         timings=timings,
+        ceiling_checks=checks,
     )
 
 

@@ -157,6 +157,32 @@ class PoliceSignal(_Content):
         return self
 
 
+class Placement(StrEnum):
+    """Where a child taken into care was placed."""
+
+    relatives = "relatives"
+    foster_family = "foster_family"
+    institution = "institution"
+
+
+class HospitalInjury(_Content):
+    """A hospital-treated injury (clinic): one of the recorded outcomes of the label."""
+
+    admitted: bool = Field(description="Admitted as an inpatient.")
+    forms: list[Form] = Field(default_factory=list, description="Forms of violence suspected.")
+
+
+class GuardianshipCare(_Content):
+    """A child taken into care (guardianship authority): one of the recorded outcomes."""
+
+    placement: Placement = Field(description="Where the child was placed.")
+    temporary: bool = Field(description="A temporary placement.")
+
+
+#: Police kinds that are outcomes themselves: the label counts the police signal, once.
+OUTCOME_POLICE_KINDS: Final = frozenset({PoliceKind.criminal_offense, PoliceKind.order_violation})
+
+
 # ---- Table schemas (polars) ---------------------------------------------------------------
 
 #: Columns every agency record carries.

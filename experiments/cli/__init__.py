@@ -6,11 +6,10 @@ mistyped option answer at once.
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from experiments.cli import audit, demo, features, model, service, simulate
+from experiments.cli.logs import configure_logging
 
 app = typer.Typer(
     name="patronage",
@@ -32,11 +31,15 @@ app.command("promote")(model.promote_command)
 app.command("audit")(audit.audit_command)
 app.command("serve")(service.serve_command)
 app.command("import")(service.import_command)
+app.command("export")(service.export_command)
 app.command("lists")(service.lists_command)
 app.command("demo")(demo.demo_command)
 app.command("users")(service.users_command)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from service.settings import get_settings
+
+    # Library chatter (Alembic, MLflow, warnings) goes to a file; see experiments/cli/logs.py.
+    configure_logging(get_settings().resolved_home)
     app()

@@ -9,7 +9,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from experiments.cli.common import ERR, fail, spinner
+from experiments.cli.common import ERR, fail, parse_date, spinner
 from fairness import (
     AuditInputError,
     AuditReport,
@@ -83,6 +83,66 @@ def _read_scores(path: Path, text_columns: list[str]) -> pl.DataFrame:
         raise fail(f"--scores: cannot read {path} as CSV ({type(exc).__name__})") from None
 
 
+def _join_records(
+    frame: pl.DataFrame,
+    *,
+    data: Path | None,
+    groups: list[str],
+    label_col: str,
+    as_of: str | None,
+    horizon_months: int,
+) -> pl.DataFrame:
+    """Add what the scores file lacks from the records (`--data DIR`, else the service's
+    database): family attributes named by `--group-col`, and with `--as-of` the label
+    (a recorded serious incident within the horizon). Matched on `family_id`."""
+    from experiments.data_source import load_source
+    from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
+    from features.pipeline.labels import build_labels
+
+    missing = [c for c in groups if c not in frame.columns]
+    needs_label = label_col not in frame.columns
+    if not missing and not needs_label:
+        return frame
+    attributes = (*PROTECTED_ATTRIBUTES, *GEOGRAPHY_COLUMNS)
+    unknown = [c for c in missing if c not in attributes]
+    if unknown or "family_id" not in frame.columns:
+        what = ", ".join(unknown) if unknown else "family_id (to join the records)"
+        raise fail(
+            f"--scores: expected the column(s) {what} in the file, or a family attribute "
+            f"({', '.join(attributes)}) joined by family_id; not found"
+        )
+    if needs_label and as_of is None:
+        raise fail(
+            f"--label-col: {label_col!r} is not in the scores file; give --as-of to build the "
+            "labels from the records"
+        )
+    try:
+        events = load_source(data).events
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    frame = frame.with_columns(pl.col("family_id").cast(pl.String))
+    if missing:
+        frame = frame.join(
+            events.families.select("family_id", *missing), on="family_id", how="left"
+        )
+    if needs_label and as_of is not None:
+        labels = build_labels(
+            events.outcomes,
+            families=events.families,
+            as_of=parse_date("--as-of", as_of),
+            horizon_months=horizon_months,
+        ).rename({"label": label_col})
+        frame = frame.join(labels, on="family_id", how="left")
+    unmatched = frame.select(
+        pl.any_horizontal(
+            pl.col(c).is_null() for c in [*missing, *([label_col] if needs_label else [])]
+        ).sum()
+    ).item()
+    if unmatched:
+        raise fail(f"--scores: {unmatched} rows have a family_id the records do not know")
+    return frame
+
+
 def _summary(report: AuditReport) -> Table:
     table = Table(title=f"Disparities outside {report.settings.band} ({report.settings.rule})")
     for column in ("attribute", "group", "metric", "side", "ratio", "95% interval", "significant"):
@@ -143,11 +203,28 @@ def audit_command(
     min_group_size: Annotated[
         int, typer.Option("--min-group-size", min=1, help="Suppress smaller groups.")
     ] = 30,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Records to join missing group columns and labels from (a Parquet directory); "
+            "default: the service's database.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Build a missing label column from the records as of it."),
+    ] = None,
+    horizon_months: Annotated[
+        int, typer.Option("--horizon-months", min=1, help="Label window in months.")
+    ] = 6,
 ) -> None:
     """Audit a scores file: group error rates, disparities, calibration, with intervals.
 
     Works for any risk tool (our model, a checklist, another vendor's scores), so auditors
-    can compare them with the same method.
+    can compare them with the same method. Group columns (family attributes) and, with
+    --as-of, the label that the file lacks are joined from the records by family_id:
+    --data DIR, else the service's database.
     """
     rule = _rule(threshold, top_k, top_pct)
     ref = _reference(reference or ["largest"])
@@ -155,6 +232,10 @@ def audit_command(
     with spinner() as progress:
         task = progress.add_task(f"reading {scores}", total=None)
         frame = _read_scores(scores, [*group_col, *([within] if within else [])])
+        frame = _join_records(
+            frame, data=data, groups=[*group_col, *([within] if within else [])],
+            label_col=label_col, as_of=as_of, horizon_months=horizon_months,
+        )  # fmt: skip
         progress.update(task, description=f"auditing {frame.height} rows with {n_boot} resamples")
         try:
             report = audit(

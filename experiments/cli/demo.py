@@ -21,6 +21,7 @@ def demo_command(
 ) -> None:
     """Simulate, import, train, audit, register, build the latest lists, create demo users
     and serve. Re-running reuses what exists under PATRONAGE_HOME."""
+    from experiments.cli.logs import log_path, quiet_mlflow
     from experiments.demo.run import prepare_demo
     from experiments.demo.steps import DemoError
     from experiments.model_source import TrackingModelSource
@@ -28,6 +29,7 @@ def demo_command(
     from service.settings import get_settings
     from service.state import build_state
 
+    quiet_mlflow()
     os.environ["PATRONAGE_DEMO"] = "1"
     get_settings.cache_clear()
     settings = get_settings()
@@ -48,5 +50,12 @@ def demo_command(
         state.engine.dispose()
     OUT.print(f"\nOpen http://{host}:{port}/ (API docs at http://{host}:{port}/docs)")
     OUT.print(f"Demo users and passwords: {ready.credentials}")
+    OUT.print(
+        f"  council.<district>: the {ready.month} list of the district, its families and "
+        "decisions\n  auditor: explanations, fairness report, model cards, access log\n"
+        "  admin: users, uploads, lists",
+        highlight=False,
+    )
+    OUT.print(f"Libraries' messages (Alembic, MLflow) are in {log_path(settings.resolved_home)}")
     if not no_serve:
         run_server(host, port)

@@ -1,4 +1,5 @@
-"""CLI commands: features and labels (point-in-time, from a `patronage simulate` directory)."""
+"""CLI commands: features and labels (point-in-time, from a Parquet directory or the service's
+database)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ import typer
 from experiments.cli.common import ERR, fail, parse_date, spinner
 from features.atomic import write_atomic
 from features.contracts import Events
-from features.loaders import DataValidationError, load_events
+from features.loaders import DataValidationError
 from features.pipeline import build_features
 from features.pipeline.labels import build_labels
 
 DataOpt = Annotated[
-    Path, typer.Option("--data", help="Directory of Parquet tables from `patronage simulate`.")
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Directory of Parquet tables (`patronage simulate` or `patronage export`); "
+        "default: the service's database (DATABASE_URL, else $PATRONAGE_HOME/patronage.db).",
+    ),
 ]
 AsOfOpt = Annotated[
     str, typer.Option("--as-of", help="As-of date YYYY-MM-DD: only records known before it.")
@@ -25,12 +31,15 @@ AsOfOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", help="Parquet file to write.")]
 
 
-def _run(data: Path, out: Path, what: str, step: Callable[[Events], pl.DataFrame]) -> None:
+def _run(data: Path | None, out: Path, what: str, step: Callable[[Events], pl.DataFrame]) -> None:
+    from experiments.data_source import DataSourceError, load_source
+
     with spinner() as progress:
-        task = progress.add_task(f"loading and validating {data}", total=None)
+        where = data if data is not None else "the database"
+        task = progress.add_task(f"loading and validating {where}", total=None)
         try:
-            events = load_events(data)
-        except DataValidationError as exc:
+            events = load_source(data).events
+        except (DataValidationError, DataSourceError) as exc:
             raise fail(str(exc)) from None
         progress.update(task, description=f"building {what} for {events.families.height} families")
         frame = step(events)
@@ -39,16 +48,16 @@ def _run(data: Path, out: Path, what: str, step: Callable[[Events], pl.DataFrame
     ERR.print(f"wrote {frame.height} rows x {frame.width} columns of {what} to {out}")
 
 
-def features_command(data: DataOpt, as_of: AsOfOpt, out: OutOpt) -> None:
+def features_command(as_of: AsOfOpt, out: OutOpt, data: DataOpt = None) -> None:
     """Build one row of point-in-time features per family (family_id + features)."""
     day = parse_date("--as-of", as_of)
     _run(data, out, "features", lambda events: build_features(events, as_of=day))
 
 
 def labels_command(
-    data: DataOpt,
     as_of: AsOfOpt,
     out: OutOpt,
+    data: DataOpt = None,
     horizon_months: Annotated[
         int, typer.Option("--horizon-months", min=1, help="Label window length in months.")
     ] = 6,

@@ -35,7 +35,7 @@ def prepare_demo(
     with state.sessions() as session:
         month = steps.latest_month(session)
     until = parse_month(month)
-    champion = steps.ensure_champion(models, data, until=until, say=say)
+    champion = steps.ensure_champion(models, state.engine, until=until, say=say)
     with state.sessions() as session:
         steps.ensure_lists(state.engine, session, champion, month=month, say=say)
         credentials = users.ensure_demo_users(session, home, say=say)

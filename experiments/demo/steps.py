@@ -18,13 +18,15 @@ from experiments import tracking
 from experiments.model_source import TrackingModelSource
 from experiments.registration import register_run
 from experiments.training import TrainingConfig, train
-from features.loaders import DataValidationError, load_events, load_truth
+from features.loaders import DataValidationError
 from features.months import format_month
 from features.simulator import SimulationConfig, simulate, write_population
-from service.lists.generate import SnapshotResult, generate_lists
+from service.lists.generate import generate_lists
+from service.lists.schemas import SnapshotRead
 from service.model_source import Champion
-from service.records.importer import import_directory
-from service.storage.tables import MedicalScreeningRow, PoliceSignalRow, SchoolSurveyRow
+from service.records.export import load_contract
+from service.storage.db import read_connection
+from service.storage.tables import MedicalScreeningRow, PoliceSignalRow, SchoolSurveyRow, User
 
 DEFAULT_FAMILIES: Final = 20_000
 DATA_DIR: Final = "data"
@@ -60,23 +62,31 @@ def ensure_population(home: Path, *, families: int, say: Say) -> Path:
 
 
 def ensure_imported(engine: Engine, data: Path, *, iin_key: bytes, say: Say) -> None:
-    """Import the simulator tables; rows already stored are skipped."""
-    say("importing the population into the database (new rows only)")
-    result = import_directory(engine, data, iin_key=iin_key)
-    added = sum(result.inserted.values())
-    kept = sum(result.skipped.values())
-    say(f"imported {added:,} rows, {kept:,} already present")
+    """Feed the service as the agencies would (`experiments.demo.feed`): the register and the
+    history as the admin's historical uploads, the last months as live submissions; rows
+    already stored are not stored again."""
+    from experiments.demo.feed import feed
+
+    result = feed(engine, data, iin_key=iin_key, say=say)
+    say(f"imported {result.historical:,} rows, {result.already:,} already present")
+    say(f"{result.live:,} records submitted live, {result.replayed:,} already stored")
 
 
 def latest_month(session: Session) -> str:
     """The month of the latest knowledge date of the imported records (its lists are generated).
 
-    Records submitted by a user (the demo's own alerts among them) are dated today and would
-    otherwise move a re-run's lists to the current month, far from the simulated history."""
+    The history (no submitting user) and the agencies' live feed count; records submitted by
+    the demo's own users (its alerts) are dated today and would otherwise move a re-run's lists
+    to the current month, far from the simulated history."""
+    from experiments.demo.feed import FEED_USERS
+
+    feed_users = select(User.id).where(User.username.in_(list(FEED_USERS.values())))
     latest = max(
         (
             session.scalar(
-                select(func.max(table.knowledge_date)).where(table.submitted_by.is_(None))
+                select(func.max(table.knowledge_date)).where(
+                    table.submitted_by.is_(None) | table.submitted_by.in_(feed_users)
+                )
             )
             for table in (SchoolSurveyRow, MedicalScreeningRow, PoliceSignalRow)
         ),
@@ -89,21 +99,26 @@ def latest_month(session: Session) -> str:
 
 
 def ensure_champion(
-    models: TrackingModelSource, data: Path, *, until: dt.date, say: Say
+    models: TrackingModelSource, engine: Engine, *, until: dt.date, say: Say
 ) -> Champion:
     """The registered champion; trains, audits and registers one when there is none.
 
-    Training runs with the defaults of `patronage train`; a version that fails its gate is
-    promoted as `patronage promote` would, with a written reason."""
+    Training reads the service's database (as `patronage train` without `--data` does), never
+    the simulator's files: the simulator only plays the agencies. It runs with the defaults of
+    `patronage train`; a version that fails its gate is promoted as `patronage promote` would,
+    with a written reason."""
     champion = models.champion()
     if champion is not None:
         say(f"reusing the champion model, version {champion.version}")
         return champion
-    say(f"training on records known before {until} (with fairness audit and promotion gate)")
+    say(
+        f"training from the database on records known before {until} (with fairness audit "
+        "and promotion gate)"
+    )
     try:
-        events = load_events(data)
-        truth = load_truth(data) if (data / "truth.parquet").is_file() else None
-        result = train(events, config=TrainingConfig(until=until), truth=truth, progress=say)
+        with read_connection(engine) as conn:
+            events = load_contract(conn)
+        result = train(events, config=TrainingConfig(until=until), progress=say)
         tracked = register_run(result, settings=models.settings, progress=say)
     except (DataValidationError, LookupError, ValueError) as exc:
         raise DemoError(f"train: {exc}") from None
@@ -129,7 +144,7 @@ def ensure_champion(
 
 def ensure_lists(
     engine: Engine, session: Session, champion: Champion, *, month: str, say: Say
-) -> list[SnapshotResult]:
+) -> list[SnapshotRead]:
     """The lists of `month` for every district; lists already stored are kept."""
     say(f"generating the lists of {month} for every district")
     results = generate_lists(engine, session, champion, month=month)

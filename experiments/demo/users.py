@@ -1,5 +1,6 @@
-"""The demo's users: an admin, an auditor and the four agency roles in the two largest
-districts, with random passwords in a file only the user can read."""
+"""The demo's users: an admin, an auditor, and the council and the four agencies (school,
+clinic, police, guardianship authority) of the two largest districts, with random passwords
+in a file only the user can read."""
 
 from __future__ import annotations
 
@@ -56,7 +57,10 @@ def ensure_demo_users(session: Session, home: Path, *, say: Say) -> Path:
     ]
     for district in largest_districts(session):
         slug = district.lower().replace(" ", "-")
-        for role in (UserRole.council, UserRole.school, UserRole.clinic, UserRole.police):
+        for role in (
+            UserRole.council, UserRole.school, UserRole.clinic, UserRole.police,
+            UserRole.guardianship,
+        ):  # fmt: skip
             institution = None if role is UserRole.council else f"{role.value}-{slug}-1"
             wanted.append((f"{role.value}.{slug}", role, district, institution))
     users = []

@@ -54,15 +54,35 @@ def police_counts(prepared: Prepared, as_of: dt.date) -> pl.LazyFrame:
     return known(prepared.police, as_of).group_by("family_id").agg(exprs)
 
 
+def _every_and_flagged(
+    cuts: dict[str, dt.date | None],
+    as_of: dt.date,
+    flag: pl.Expr,
+    counts: tuple[str, str],
+    lasts: tuple[str, str],
+) -> list[pl.Expr]:
+    """Counts over every window and days since the last one, of all the records (first name of
+    each pair) and of those `flag` marks (second name): the school's and the clinic's shape."""
+    return [
+        *_counts(counts[0], cuts, None),
+        *_counts(counts[1], cuts, flag),
+        _last(lasts[0], as_of, None),
+        _last(lasts[1], as_of, flag),
+    ]
+
+
 def school_counts(prepared: Prepared, as_of: dt.date) -> pl.LazyFrame:
     """Surveys and surveys with a worrying answer; children surveyed in the last 12 months."""
     cuts = cutoffs(as_of)
     concern = pl.col("concern")
     exprs = [
-        *_counts("school_surveys", cuts, None),
-        *_counts("school_concerns", cuts, concern),
-        _last("days_since_school_survey", as_of, None),
-        _last("days_since_school_concern", as_of, concern),
+        *_every_and_flagged(
+            cuts,
+            as_of,
+            concern,
+            ("school_surveys", "school_concerns"),
+            ("days_since_school_survey", "days_since_school_concern"),
+        ),
         pl.col("person_id")
         .filter(pl.col("event_date") >= cuts["12m"])
         .n_unique()
@@ -76,12 +96,13 @@ def clinic_counts(prepared: Prepared, as_of: dt.date) -> pl.LazyFrame:
     """Screenings and positive screenings over every window; days since the last of each."""
     cuts = cutoffs(as_of)
     positive = pl.col("positive")
-    exprs = [
-        *_counts("clinic_screenings", cuts, None),
-        *_counts("clinic_positive", cuts, positive),
-        _last("days_since_clinic_screening", as_of, None),
-        _last("days_since_clinic_positive", as_of, positive),
-    ]
+    exprs = _every_and_flagged(
+        cuts,
+        as_of,
+        positive,
+        ("clinic_screenings", "clinic_positive"),
+        ("days_since_clinic_screening", "days_since_clinic_positive"),
+    )
     return known(prepared.clinic, as_of).group_by("family_id").agg(exprs)
 
 

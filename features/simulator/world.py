@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.atomic import replacing_dir
 from features.contracts import (
+    OUTCOME_POLICE_KINDS,
     PROTECTED_ATTRIBUTES,
     TABLES,
     Events,
@@ -254,6 +255,33 @@ def _record_table(
     return frame.with_columns(record_id=ids).select(list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
+def _police_outcome_ids(outcomes: pl.DataFrame, police: pl.DataFrame) -> pl.DataFrame:
+    """Police-kind outcomes carry the record id of their police signal, as in the service,
+    where the signal *is* the outcome (stored once): a simulated history uploaded to the
+    service and exported again is then the same table, ids included.
+
+    Each such outcome has one signal of the same family, kind, event and knowledge date; equal
+    keys are paired in order."""
+    keys = ["family_id", "kind", "event_date", "knowledge_date"]
+    kinds = sorted(k.value for k in OUTCOME_POLICE_KINDS)
+    signals = (
+        police.filter(pl.col("kind").is_in(kinds))
+        .select(*keys, pl.col("record_id").alias("_signal"))
+        .sort(["_signal"])
+        .with_columns(_n=pl.int_range(pl.len()).over(keys))
+    )
+    return (
+        outcomes.with_columns(_n=pl.int_range(pl.len()).over(keys))
+        .join(signals, on=[*keys, "_n"], how="left", maintain_order="left")
+        .with_columns(
+            record_id=pl.when(pl.col("kind").is_in(kinds))
+            .then(pl.coalesce("_signal", "record_id"))
+            .otherwise("record_id")
+        )
+        .drop("_n", "_signal")
+    )
+
+
 def simulate(
     config: SimulationConfig, *, progress: Callable[[int], None] | None = None
 ) -> Population:
@@ -329,8 +357,11 @@ def simulate(
         .drop("_order")
     )
     outcomes = (
-        outcomes.with_columns(
-            record_id=id_series("OC", np.arange(outcomes.height), id_width(outcomes.height))
+        _police_outcome_ids(
+            outcomes.with_columns(
+                record_id=id_series("OC", np.arange(outcomes.height), id_width(outcomes.height))
+            ),
+            police,
         )
         .select(list(TABLES["outcomes"]))
         .cast(TABLES["outcomes"])  # type: ignore[arg-type]

@@ -46,6 +46,11 @@ def relink(session: Session) -> RelinkRead:
         return _relink(session)
 
 
+def link_pending(session: Session) -> RelinkRead:
+    """`relink` inside the caller's transaction (a register upload links what waited for it)."""
+    return _relink(session)
+
+
 def _relink(session: Session) -> RelinkRead:
     linked = 0
     remaining = 0

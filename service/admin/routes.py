@@ -19,9 +19,11 @@ from service.admin.schemas import (
     UserCreate,
     UserRead,
 )
+from service.api_types import IdPath
 from service.auth.access import CurrentUser, require_role
 from service.auth.roles import UserRole
 from service.deps import SessionDep, WriteSessionDep
+from service.openapi import error_responses
 
 router = APIRouter(tags=["admin"], dependencies=[Depends(require_role(UserRole.admin))])
 
@@ -32,23 +34,28 @@ def list_users(session: SessionDep) -> list[UserRead]:
     return users.list_users(session)
 
 
-@router.post("/v1/admin/users", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@router.post(
+    "/v1/admin/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=error_responses(409),
+)
 def create_user(body: UserCreate, session: WriteSessionDep) -> UserRead:
     """Create a user. Council, school, clinic and police users need a district; school, clinic
     and police users also need an institution."""
     return users.user_read(users.create_user(session, body))
 
 
-@router.post("/v1/admin/users/{user_id}/disable", response_model=UserRead)
-def disable_user(
-    user_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: WriteSessionDep
-) -> UserRead:
+@router.post(
+    "/v1/admin/users/{user_id}/disable", response_model=UserRead, responses=error_responses(409)
+)
+def disable_user(user_id: IdPath, user: CurrentUser, session: WriteSessionDep) -> UserRead:
     """Disable a user: their tokens stop working at once. An admin cannot disable themselves."""
     return users.user_read(users.disable_user(session, user_id, by=user.id))
 
 
 @router.post("/v1/admin/users/{user_id}/reset-password", response_model=PasswordReset)
-def reset_password(user_id: Annotated[int, Path(ge=1)], session: WriteSessionDep) -> PasswordReset:
+def reset_password(user_id: IdPath, session: WriteSessionDep) -> PasswordReset:
     """Give a user a new random one-time password, returned once."""
     account, password = users.reset_password(session, user_id)
     return PasswordReset(user=users.user_read(account), one_time_password=password)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api_types import StrictBody
 from service.auth.roles import UserRole
 
 
@@ -57,7 +58,7 @@ class RelinkRead(BaseModel):
     still_unlinked: int
 
 
-class CapacityUpdate(BaseModel):
+class CapacityUpdate(StrictBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"capacity": 0.05}]})
     capacity: float = Field(gt=0, le=1, description="Share of the district's families listed.")
 

@@ -11,23 +11,21 @@ from sqlalchemy.orm import Session
 from service.admin.schemas import UserCreate, UserRead
 from service.auth.roles import UserRole
 from service.auth.security import hash_password
+from service.auth.sessions import revoke_tokens
 from service.errors import ConflictError, FieldError, NotFoundError
 from service.storage.tables import User
 from service.storage.transaction import transaction
 
-_NEEDS_DISTRICT = (UserRole.council, UserRole.school, UserRole.clinic, UserRole.police)
-_NEEDS_INSTITUTION = (UserRole.school, UserRole.clinic, UserRole.police)
+_NEEDS_DISTRICT = (
+    UserRole.council, UserRole.school, UserRole.clinic, UserRole.police, UserRole.guardianship
+)  # fmt: skip
+_NEEDS_INSTITUTION = (UserRole.school, UserRole.clinic, UserRole.police, UserRole.guardianship)
 
 
 def user_read(user: User) -> UserRead:
-    return UserRead(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        district=user.district,
-        institution_id=user.institution_id,
-        active=user.active,
-    )
+    """The account as the API shows it: `UserRead` names the columns it copies (never the
+    password hash)."""
+    return UserRead.model_validate(user, from_attributes=True)
 
 
 def list_users(session: Session) -> list[UserRead]:
@@ -60,34 +58,41 @@ def create_user(session: Session, body: UserCreate) -> User:
             session.add(user)
             session.flush()
     except IntegrityError:
-        raise ConflictError(f"username: {body.username!r} is taken") from None
+        raise ConflictError("username: this username is taken") from None
     return user
 
 
 def _account(session: Session, user_id: int) -> User:
     account = session.get(User, user_id)
     if account is None:
-        raise NotFoundError(f"user_id: no user {user_id}")
+        raise NotFoundError("user_id: no such user")
     return account
 
 
 def disable_user(session: Session, user_id: int, *, by: int | None = None) -> User:
-    """Mark a user inactive, and commit. Their tokens stop working at once: the current-user
-    check reads `active`. `by` is the acting admin, who may not disable themselves (that would
-    lock out the last admin)."""
+    """Mark a user inactive and end their sessions, and commit. Their tokens and cookies stop
+    working at once (the current-user check reads `active` and the token version, which this
+    raises, so enabling the account again does not revive them). `by` is the acting admin, who
+    may not disable themselves (that would lock out the last admin)."""
     if by is not None and by == user_id:
         raise ConflictError("user_id: an administrator cannot disable their own account")
     with transaction(session):
         account = _account(session, user_id)
         account.active = False
+        revoke_tokens(session, user_id)
     return account
 
 
 def reset_password(session: Session, user_id: int) -> tuple[User, str]:
-    """Give a user a new random one-time password, and commit. Returns the user and the
-    password, which is stored only as an argon2 hash: show it once."""
+    """Give a user a new random one-time password and end their sessions, and commit. Returns
+    the user and the password, which is stored only as an argon2 hash: show it once. Every token
+    and cookie issued to the user before stops working; the one-time password signs in once,
+    and only to choose a new password (`service.auth.sessions`)."""
     password = secrets.token_urlsafe(12)
+    password_hash = hash_password(password)  # the slow hash before the write lock
     with transaction(session):
         account = _account(session, user_id)
-        account.password_hash = hash_password(password)
+        account.password_hash = password_hash
+        account.password_change_required = True
+        revoke_tokens(session, user_id)
     return account, password

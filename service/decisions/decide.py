@@ -11,13 +11,11 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.audit import access_log
 from service.auth.roles import Principal
 from service.decisions.schemas import MIN_LOWER_REASON, DecisionCreate, DecisionRead, Priority
 from service.errors import ConflictError, FieldError
-from service.families.scope import family_in_scope
+from service.families.scope import logged_family_write
 from service.storage.tables import Decision, Family, User
-from service.storage.transaction import transaction
 
 
 def create_decision(
@@ -63,17 +61,10 @@ def record_decision(
 ) -> DecisionRead:
     """Check the family's district, store the decision and its access-log entry, and commit
     both together (or neither)."""
-    with transaction(session):
-        family = family_in_scope(session, user, family_id)
+    with logged_family_write(
+        session, user, family_id, action="family.decision", list_month=body.list_month
+    ) as family:
         decision = create_decision(session, family, body, user=user)
-        access_log.append(
-            session,
-            user=user,
-            action="family.decision",
-            family_id=family_id,
-            district=family.district,
-            list_month=body.list_month,
-        )
     return to_read(decision, user.username)
 
 

@@ -11,6 +11,7 @@ from service.auth.roles import Principal, UserRole
 from service.decisions.decide import record_decision
 from service.decisions.schemas import DecisionCreate, DecisionRead
 from service.deps import WriteSessionDep
+from service.openapi import error_responses
 
 Council = Annotated[Principal, Depends(require_role(UserRole.council))]
 FamilyId = Annotated[str, Path(description="Pseudonymous family id.")]
@@ -22,6 +23,7 @@ router = APIRouter(tags=["families"], dependencies=[Depends(require_role(UserRol
     "/v1/families/{family_id}/decisions",
     status_code=status.HTTP_201_CREATED,
     response_model=DecisionRead,
+    responses=error_responses(409),
 )
 def post_decision(
     family_id: FamilyId, body: DecisionCreate, user: Council, session: WriteSessionDep

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.months import MONTH_PATTERN
+from service.api_types import DbId, StrictBody, UtcDateTime
 
 
 class Measure(StrEnum):
@@ -32,7 +32,7 @@ class Priority(StrEnum):
 MIN_LOWER_REASON = 20
 
 
-class DecisionCreate(BaseModel):
+class DecisionCreate(StrictBody):
     """A council decision. Lowering priority needs a reason of at least 20 characters."""
 
     model_config = ConfigDict(
@@ -53,7 +53,7 @@ class DecisionCreate(BaseModel):
     priority: Priority = Priority.keep
     reason: str = Field(default="", max_length=4000)
     list_month: str | None = Field(default=None, pattern=MONTH_PATTERN)
-    supersedes_id: int | None = None
+    supersedes_id: DbId | None = None
 
 
 class DecisionRead(BaseModel):
@@ -66,4 +66,4 @@ class DecisionRead(BaseModel):
     supersedes_id: int | None
     superseded_by: int | None
     decided_by: str
-    created_at: dt.datetime
+    created_at: UtcDateTime

@@ -68,19 +68,7 @@ def district_alerts(
         .where(Alert.district == district, Alert.event_date >= since)
         .order_by(Alert.created_at.desc(), Alert.id.desc())
     )
-    return [
-        AlertRead(
-            id=a.id,
-            family_id=a.family_id,
-            kind=a.kind,
-            event_date=a.event_date,
-            created_at=a.created_at,
-            probability=a.probability,
-            band=a.band,
-            model_version=a.model_version,
-        )
-        for a in rows
-    ]
+    return [AlertRead.model_validate(a, from_attributes=True) for a in rows]
 
 
 def read_alerts(session: Session, user: Principal, district: str) -> list[AlertRead]:

@@ -4,6 +4,8 @@
 `generate_lists` wraps it with the database (load, skip existing snapshots, store). A snapshot
 keeps every family's probability, band, raw score, feature values and contributions, so a past
 month's list and explanations are reproduced exactly from storage without re-scoring.
+Before the first champion model the lists are ranked by the transparent checklist instead
+(`service.lists.rankers`); the snapshot's `ranker` says which ranked it.
 
 Always listed, whatever the score (guardrail 5): families with a protective order or court
 requirements in force on the as-of date, a protective-order violation in the last
@@ -31,7 +33,9 @@ from features.contracts import ALERT_KINDS, PROTECTION_KINDS, Events, PoliceKind
 from features.fingerprint import update_digest
 from features.months import format_month, months_before, parse_month
 from features.pipeline import build_features
-from service.errors import ConflictError, FieldError, NotFoundError
+from service.errors import FieldError, NotFoundError
+from service.lists.rankers import Ranker, rank_by_checklist, rank_by_model
+from service.lists.schemas import SnapshotRead
 from service.model_source import Champion
 from service.state import ServiceState
 from service.storage.db import read_connection
@@ -63,7 +67,7 @@ def month_start(month: str) -> dt.date:
     try:
         return parse_month(month)
     except ValueError:
-        raise FieldError(("month",), f"month: expected YYYY-MM, got {month!r}") from None
+        raise FieldError(("month",), "month: expected YYYY-MM, got another text") from None
 
 
 def previous_month(month: str) -> str:
@@ -78,6 +82,7 @@ class DistrictList:
     month: str
     as_of: dt.date
     model_version: str
+    ranker: Ranker
     data_fingerprint: str
     capacity: float
     k: int
@@ -139,7 +144,7 @@ def signals_as_of(events: Events, *, as_of: dt.date) -> dict[str, dict[str, list
 
 def compute_lists(
     events: Events,
-    champion: Champion,
+    champion: Champion | None,
     *,
     month: str,
     capacities: dict[str, float] | None = None,
@@ -148,6 +153,7 @@ def compute_lists(
 ) -> list[DistrictList]:
     """Score and explain every family as of the 1st of `month`; one list per district.
 
+    Ranked by `champion`, or, with none, by the transparent checklist (`service.lists.rankers`).
     `previous[district][family_id] = (list_rank, score_rank)` of last month gives the change
     (new, up, down, same). Deterministic: the same events, model and month give the same lists.
     """
@@ -155,9 +161,8 @@ def compute_lists(
     capacities = capacities or {}
     previous = previous or {}
     features = build_features(events, as_of=as_of)
-    model = champion.model
-    scores = model.score(features)
-    explanation = model.explain(features)
+    scores = rank_by_checklist(features) if champion is None else rank_by_model(features, champion)
+    primary, secondary = scores.order
     data_fp = fingerprint(features, as_of=as_of)
     signals = signals_as_of(events, as_of=as_of)
     district_of = dict(
@@ -173,12 +178,12 @@ def compute_lists(
         district = district_of[fid]
         if district in wanted:
             by_district.setdefault(district, []).append(i)
-    values = np.ascontiguousarray(explanation.values, dtype=np.float64)
-    contributions = np.ascontiguousarray(explanation.contributions, dtype=np.float64)
+    values = scores.values
+    contributions = scores.contributions
     out = []
     for district in sorted(by_district):
         rows = sorted(
-            by_district[district], key=lambda i: (-scores.probability[i], scores.family_id[i])
+            by_district[district], key=lambda i: (-primary[i], -secondary[i], scores.family_id[i])
         )
         capacity = capacities.get(district, DEFAULT_CAPACITY)
         k = max(1, math.ceil(capacity * len(rows)))
@@ -206,7 +211,7 @@ def compute_lists(
                     "family_id": fid,
                     "score_rank": score_rank,
                     "list_rank": list_rank if listed else None,
-                    "probability": float(scores.probability[i]),
+                    "probability": scores.probability[i],
                     "raw_score": float(scores.raw_score[i]),
                     "band": scores.band[i],
                     "change": change,
@@ -220,39 +225,38 @@ def compute_lists(
                 district=district,
                 month=month,
                 as_of=as_of,
-                model_version=champion.version,
+                model_version=scores.version,
+                ranker=scores.ranker,
                 data_fingerprint=data_fp,
                 capacity=capacity,
                 k=k,
-                base_value=float(explanation.base_value),
-                feature_names=list(explanation.feature_names),
+                base_value=scores.base_value,
+                feature_names=scores.feature_names,
                 families=families,
             )
         )
     return out
 
 
-@dataclass(frozen=True)
-class SnapshotResult:
-    district: str
-    month: str
-    model_version: str
-    data_fingerprint: str
-    n_families: int
-    k: int
-    created: bool
+#: What identifies a stored snapshot, as both `SnapshotRead` and `ListRead` show it.
+_SNAPSHOT_FIELDS = (
+    "district",
+    "month",
+    "model_version",
+    "ranker",
+    "data_fingerprint",
+    "n_families",
+    "k",
+)
 
 
-def _result(snapshot: ListSnapshot, *, created: bool) -> SnapshotResult:
-    return SnapshotResult(
-        district=snapshot.district,
-        month=snapshot.month,
-        model_version=snapshot.model_version,
-        data_fingerprint=snapshot.data_fingerprint,
-        n_families=snapshot.n_families,
-        k=snapshot.k,
-        created=created,
-    )
+def snapshot_fields(snapshot: ListSnapshot) -> dict[str, Any]:
+    """The snapshot's district, month, model, data fingerprint, size and capacity by name."""
+    return {name: getattr(snapshot, name) for name in _SNAPSHOT_FIELDS}
+
+
+def _result(snapshot: ListSnapshot, *, created: bool) -> SnapshotRead:
+    return SnapshotRead(**snapshot_fields(snapshot), created=created)
 
 
 def _previous_ranks(session: Session, month: str) -> dict[str, dict[str, tuple[int | None, int]]]:
@@ -275,12 +279,13 @@ def _previous_ranks(session: Session, month: str) -> dict[str, dict[str, tuple[i
 def generate_lists(
     engine: Engine,
     session: Session,
-    champion: Champion,
+    champion: Champion | None,
     *,
     month: str,
     districts: Sequence[str] | None = None,
-) -> list[SnapshotResult]:
-    """Build and store the lists of `month` for `districts` (None: every district).
+) -> list[SnapshotRead]:
+    """Build and store the lists of `month` for `districts` (None: every district), ranked by
+    `champion`, or by the interim checklist when there is none (`service.lists.rankers`).
 
     Snapshots are immutable: a district whose list for `month` exists is left as it is and
     reported with `created=False`.
@@ -291,9 +296,9 @@ def generate_lists(
         events = load_events(conn)
     known = set(events.families["district"].unique().to_list())
     if districts is not None:
-        unknown = sorted(set(districts) - known)
-        if unknown:
-            raise NotFoundError(f"districts: no families in {unknown}")
+        unknown = [i for i, name in enumerate(districts) if name not in known]
+        if unknown:  # positions, not the names: an answer never repeats what came
+            raise NotFoundError(f"districts: no families in the districts at positions {unknown}")
     wanted = sorted(known if districts is None else set(districts))
     existing = {
         s.district: s
@@ -322,21 +327,20 @@ def generate_with_champion(
     *,
     month: str,
     districts: Sequence[str] | None = None,
-) -> list[SnapshotResult]:
-    """`generate_lists` with the service's champion model; `ConflictError` (409) when no model
-    is registered yet."""
+) -> list[SnapshotRead]:
+    """`generate_lists` with the service's champion model; before the first champion, the
+    interim lists ranked by the checklist (their `ranker` says so)."""
     champion = state.models.champion()
-    if champion is None:
-        raise ConflictError("no champion model is registered: train and promote one first")
     return generate_lists(state.engine, session, champion, month=month, districts=districts)
 
 
-def _store(session: Session, lst: DistrictList) -> SnapshotResult:
+def _store(session: Session, lst: DistrictList) -> SnapshotRead:
     snapshot = ListSnapshot(
         district=lst.district,
         month=lst.month,
         as_of=lst.as_of,
         model_version=lst.model_version,
+        ranker=lst.ranker,
         data_fingerprint=lst.data_fingerprint,
         capacity=lst.capacity,
         k=lst.k,

@@ -20,9 +20,9 @@ from service.lists.schemas import (
     ListRead,
     ListsCreate,
     ListsCreated,
-    SnapshotRead,
 )
 from service.lists.views import known_district, list_months, pick_lang, read_explanation, read_list
+from service.openapi import error_responses
 
 CouncilOrAuditor = Annotated[Principal, Depends(require_role(UserRole.council, UserRole.auditor))]
 Council = Annotated[Principal, Depends(require_role(UserRole.council))]
@@ -98,11 +98,18 @@ def get_explanation(
     )
 
 
-@generate_router.post("/v1/lists", status_code=status.HTTP_201_CREATED, response_model=ListsCreated)
+@generate_router.post(
+    "/v1/lists",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ListsCreated,
+    responses=error_responses(404),
+)
 def create_lists(body: ListsCreate, state: StateDep, session: WriteSessionDep) -> ListsCreated:
     """Build the lists of `month` for `districts` (null: all): features as of the 1st of the
     month from the database, scores from the champion, explanations, and one immutable snapshot
-    per district with the model version and a data fingerprint. Districts that already have a
-    list for that month are reported with `created: false` and left unchanged."""
+    per district with the model version and a data fingerprint. Before the first champion the
+    lists are interim, ranked by the transparent checklist (`ranker: "checklist"`: no
+    probability, no band, the reasons are the questions answered yes). Districts that already
+    have a list for that month are reported with `created: false` and left unchanged."""
     results = generate_with_champion(state, session, month=body.month, districts=body.districts)
-    return ListsCreated(snapshots=[SnapshotRead(**r.__dict__) for r in results])
+    return ListsCreated(snapshots=results)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.months import MONTH_PATTERN
+from service.api_types import UtcDateTime
 from service.families.schemas import OrderRead
 
 
@@ -25,6 +27,10 @@ class SnapshotRead(BaseModel):
     district: str
     month: str
     model_version: str
+    ranker: Literal["model", "checklist"] = Field(
+        description="What ranked the list: the champion model, or (before the first model) the "
+        "transparent checklist of service.lists.rankers, whose entries have no probability."
+    )
     data_fingerprint: str
     n_families: int
     k: int
@@ -47,8 +53,16 @@ class ListEntryRead(BaseModel):
     names: list[str] | None = Field(
         default=None, description="Council of the family's own district only."
     )
-    probability: float
-    band: str
+    probability: float | None = Field(
+        description="Calibrated probability of a recorded serious incident within 6 months; "
+        "null on a checklist list."
+    )
+    band: str | None = Field(description="Risk band; null on a checklist list.")
+    checklist_score: int | None = Field(
+        default=None,
+        description="Checklist items answered yes (a checklist list only; its reasons are "
+        "those items).",
+    )
     rank: int
     score_rank: int
     change: str = Field(description="new, up, down or same against last month's list.")
@@ -62,6 +76,18 @@ class ListRead(BaseModel):
     district: str
     month: str
     model_version: str
+    ranker: Literal["model", "checklist"] = Field(
+        description="What ranked the list: the champion model, or (before the first model) the "
+        "transparent checklist of service.lists.rankers, whose entries have no probability."
+    )
+    previous_ranker: Literal["model", "checklist"] | None = Field(
+        default=None,
+        description="What ranked the district's list of the month before (null: none), so a "
+        "switch from the checklist to the model is visible.",
+    )
+    checklist_items: int | None = Field(
+        default=None, description="Items of the checklist (a checklist list only)."
+    )
     data_fingerprint: str
     k: int
     n_families: int
@@ -79,7 +105,7 @@ class AlertRead(BaseModel):
     family_id: str
     kind: str
     event_date: dt.date
-    created_at: dt.datetime
+    created_at: UtcDateTime
     probability: float | None
     band: str | None
     model_version: str | None
@@ -101,8 +127,12 @@ class ExplanationRead(BaseModel):
     family_id: str
     month: str
     model_version: str
+    ranker: Literal["model", "checklist"] = Field(
+        description="What ranked the list: the champion model, or (before the first model) the "
+        "transparent checklist of service.lists.rankers, whose entries have no probability."
+    )
     base_value: float
     raw_score: float
-    probability: float
-    band: str
+    probability: float | None
+    band: str | None
     contributions: list[ContributionRead]

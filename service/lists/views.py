@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from sqlalchemy import select
@@ -25,7 +25,8 @@ from service.auth.roles import Principal
 from service.errors import NotFoundError
 from service.families.orders import order_read
 from service.families.scope import family_in_scope
-from service.lists.generate import unpack
+from service.lists.generate import previous_month, snapshot_fields, unpack
+from service.lists.rankers import Ranker
 from service.lists.schemas import (
     ContributionRead,
     ExplanationRead,
@@ -65,7 +66,7 @@ def list_months(session: Session, district: str) -> list[str]:
 def known_district(session: Session, district: str) -> None:
     """Raise `NotFoundError` (404) unless the registry has families in `district`."""
     if session.query(Family.family_id).filter(Family.district == district).first() is None:
-        raise NotFoundError(f"district: no district {district!r}")
+        raise NotFoundError("district: no such district")
 
 
 def get_snapshot(session: Session, district: str, month: str) -> ListSnapshot:
@@ -73,14 +74,37 @@ def get_snapshot(session: Session, district: str, month: str) -> ListSnapshot:
         select(ListSnapshot).where(ListSnapshot.district == district, ListSnapshot.month == month)
     )
     if snapshot is None:
-        raise NotFoundError(f"month: no list of district {district!r} for {month}")
+        raise NotFoundError("month: the district has no list for that month")
     return snapshot
 
 
+def _merge_items(
+    names: list[str], values: np.ndarray, contributions: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One column per feature: two checklist items that read one feature (one police call, two
+    or more) give one reason whose contribution is the number of items answered yes."""
+    unique = list(dict.fromkeys(names))
+    if len(unique) == len(names):
+        return names, values, contributions
+    index = {name: i for i, name in enumerate(unique)}
+    merged_values = np.full(len(unique), np.nan)
+    merged = np.zeros(len(unique))
+    for j, name in enumerate(names):
+        merged_values[index[name]] = values[j]
+        merged[index[name]] += contributions[j]
+    return unique, merged_values, merged
+
+
 def _reasons(
-    names: list[str], values: np.ndarray, contributions: np.ndarray, *, lang: Lang
+    names: list[str],
+    values: np.ndarray,
+    contributions: np.ndarray,
+    *,
+    lang: Lang,
+    top: int = TOP_REASONS,
 ) -> list[ReasonRead]:
-    order = np.argsort(-np.abs(contributions), kind="stable")[:TOP_REASONS]
+    names, values, contributions = _merge_items(names, values, contributions)
+    order = np.argsort(-np.abs(contributions), kind="stable")[:top]
     out = []
     for j in order.tolist():
         if contributions[j] == 0.0:
@@ -122,6 +146,9 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
         )
     )
     people = _names(session, [r.family_id for r in rows]) if names else {}
+    checklist = snapshot.ranker == "checklist"
+    # A checklist entry's reasons are every item answered yes, not only the top five.
+    top = len(feature_names) if checklist else TOP_REASONS
     entries = []
     for row in rows:
         signals = json.loads(row.signals) if row.signals else {}
@@ -133,10 +160,11 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
                 names=people.get(row.family_id, []) if names else None,
                 probability=row.probability,
                 band=row.band,
+                checklist_score=round(row.raw_score) if checklist else None,
                 rank=row.list_rank or 0,
                 score_rank=row.score_rank,
                 change=row.change or "new",
-                reasons=_reasons(feature_names, values, contributions, lang=lang),
+                reasons=_reasons(feature_names, values, contributions, lang=lang, top=top),
                 open_orders=[
                     order_read(
                         o["record_id"],
@@ -152,15 +180,23 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
             )
         )
     return ListRead(
-        district=snapshot.district,
-        month=snapshot.month,
-        model_version=snapshot.model_version,
-        data_fingerprint=snapshot.data_fingerprint,
-        k=snapshot.k,
-        n_families=snapshot.n_families,
+        **snapshot_fields(snapshot),
+        previous_ranker=previous_ranker(session, snapshot),
+        checklist_items=len(feature_names) if checklist else None,
         lang=lang,
         entries=entries,
     )
+
+
+def previous_ranker(session: Session, snapshot: ListSnapshot) -> Ranker | None:
+    """What ranked the district's list of the month before `snapshot`'s (None: no list)."""
+    ranker = session.scalar(
+        select(ListSnapshot.ranker).where(
+            ListSnapshot.district == snapshot.district,
+            ListSnapshot.month == previous_month(snapshot.month),
+        )
+    )
+    return cast("Ranker | None", ranker)
 
 
 def latest_month(session: Session, district: str) -> str | None:
@@ -175,7 +211,7 @@ def explanation_view(
     snapshot = get_snapshot(session, district, month)
     row = session.get(SnapshotFamily, (snapshot.id, family_id))
     if row is None:
-        raise NotFoundError(f"family_id: family {family_id!r} is not in the {month} snapshot")
+        raise NotFoundError("family_id: the family is not on that month's list")
     names: list[str] = json.loads(snapshot.feature_names)
     values = unpack(row.values)
     contributions = unpack(row.contributions)
@@ -183,6 +219,7 @@ def explanation_view(
         family_id=family_id,
         month=month,
         model_version=snapshot.model_version,
+        ranker=snapshot.ranker,
         base_value=snapshot.base_value,
         raw_score=row.raw_score,
         probability=row.probability,
@@ -222,7 +259,7 @@ def read_explanation(
     district = family_in_scope(session, user, family_id).district
     month = month or latest_month(session, district)
     if month is None:
-        raise NotFoundError(f"month: district {district!r} has no list yet")
+        raise NotFoundError("month: the district has no list yet")
     view = explanation_view(session, family_id, district, month, lang=lang)
     access_log.log_read(
         session,

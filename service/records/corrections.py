@@ -7,20 +7,19 @@ the old value, the reason and who corrected it, so nothing is lost.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Strict, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from features.contracts import MedicalScreening, PoliceSignal, SchoolSurvey
-from service.audit import access_log
+from service.api_types import SCALAR_TYPES
 from service.auth.roles import Principal
 from service.errors import FieldError, NotFoundError
-from service.families.scope import family_in_scope
+from service.families.scope import logged_family_write
 from service.records.kinds import RECORD_TYPES, content_of
 from service.records.schemas import CorrectionCreate, CorrectionRead
 from service.storage.tables import Correction, Family
-from service.storage.transaction import transaction
 
 _CONTENT: Final[dict[str, type[BaseModel]]] = {
     "school_survey": SchoolSurvey,
@@ -37,14 +36,18 @@ def correct_record(
     row_type = RECORD_TYPES[body.record_type][1]
     row = session.get(row_type, body.record_id)
     if row is None or row.family_id != family.family_id:
-        raise NotFoundError(f"record_id: no {body.record_type} {body.record_id!r} of this family")
+        raise NotFoundError(f"record_id: the family has no such {body.record_type} record")
     content_model = _CONTENT[body.record_type]
     if body.field not in content_model.model_fields:
         allowed = ", ".join(content_model.model_fields)
-        raise FieldError(("body", "field"), f"field: expected one of {allowed}, got {body.field!r}")
+        raise FieldError(("body", "field"), f"field: expected one of {allowed}, got another name")
     content: dict[str, Any] = content_of(row)
     old = content[body.field]
+    annotation = content_model.model_fields[body.field].annotation
     try:
+        if annotation in SCALAR_TYPES:  # as strict as a submission: no "3" or true for 3
+            strict: Any = Annotated[annotation, Strict()]
+            TypeAdapter(strict).validate_python(body.new_value)
         checked = content_model.model_validate({**content, body.field: body.new_value})
     except ValidationError as exc:
         messages = "; ".join(str(e["msg"]) for e in exc.errors(include_input=False))
@@ -80,14 +83,6 @@ def record_correction(
     session: Session, family_id: str, body: CorrectionCreate, *, user: Principal
 ) -> CorrectionRead:
     """Check the family's district, apply the correction, log it, and commit both together."""
-    with transaction(session):
-        family = family_in_scope(session, user, family_id)
+    with logged_family_write(session, user, family_id, action="family.correction") as family:
         correction = correct_record(session, family, body, user=user)
-        access_log.append(
-            session,
-            user=user,
-            action="family.correction",
-            family_id=family_id,
-            district=family.district,
-        )
     return correction

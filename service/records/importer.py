@@ -1,42 +1,43 @@
-"""Bulk import of a simulator directory (`patronage simulate --out DIR`) into the database.
+"""Upload a directory of the Parquet contract (`patronage simulate --out DIR`, `patronage
+export --out DIR`) as the admin's historical files, through the bulk intake path.
 
-Rows whose id is already stored are skipped, so re-running an import (as `patronage demo` does)
-adds only what is new. IINs are replaced by their keyed hash on the way in and never stored.
+Every table goes through `service.imports.run.run_import` (the same row validation and per-row
+keys as `POST /v1/imports`), all of them in one transaction: the directory is stored whole or
+not at all. Rows already stored are counted, not stored again, so re-running an import (as
+`patronage demo` does) adds only what is new. IINs are replaced by their keyed hash on the way
+in and never stored. The uploads run as the local `cli-import` user (it cannot log in).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from features.contracts import Events
 from features.loaders import load_events
-from service.auth.security import hash_iin
-from service.storage.tables import (
-    Base,
-    Family,
-    MedicalScreeningRow,
-    OutcomeRow,
-    Person,
-    PoliceSignalRow,
-    SchoolSurveyRow,
-)
+from service.auth.roles import Principal, UserRole
+from service.imports.kinds import ImportKind
+from service.imports.readers import RowSource
+from service.imports.run import run_import
+from service.storage.db import make_sessionmaker
+from service.storage.tables import User
 
-BATCH: Final = 5000
 #: Import order respects foreign keys: families, then persons, then records.
-_TABLES: Final[tuple[tuple[str, type[Base], str], ...]] = (
-    ("families", Family, "family_id"),
-    ("persons", Person, "person_id"),
-    ("school_surveys", SchoolSurveyRow, "record_id"),
-    ("medical_screenings", MedicalScreeningRow, "record_id"),
-    ("police_signals", PoliceSignalRow, "record_id"),
-    ("outcomes", OutcomeRow, "record_id"),
+_TABLES: Final[tuple[tuple[str, ImportKind], ...]] = (
+    ("families", ImportKind.families),
+    ("persons", ImportKind.persons),
+    ("school_surveys", ImportKind.school_surveys),
+    ("medical_screenings", ImportKind.medical_screenings),
+    ("police_signals", ImportKind.police_signals),
+    ("outcomes", ImportKind.outcomes),
 )
+CLI_USER: Final = "cli-import"
 
 Progress = Callable[[str, int, int], None]  # table, rows done, rows in table
 
@@ -47,50 +48,72 @@ class ImportResult:
     skipped: dict[str, int]
 
 
-def _prepare(table: str, frame: pl.DataFrame, *, iin_key: bytes) -> pl.DataFrame:
-    if table == "persons":
-        hashes = [hash_iin(str(v), key=iin_key) for v in frame["iin"].to_list()]
-        frame = frame.drop("iin").with_columns(pl.Series("iin_hash", hashes, dtype=pl.String))
-    if "forms" in frame.columns:
-        frame = frame.with_columns(pl.col("forms").list.join(","))
-    if table in ("school_surveys", "medical_screenings", "police_signals"):
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("subject_iin_hash"))
-    return frame
+def cli_principal(session: Session) -> Principal:
+    """The local user the command-line and demo uploads run as (created inactive, so nobody
+    can log in as it; its uploads are in the access log under its name)."""
+    user = session.scalar(select(User).where(User.username == CLI_USER))
+    if user is None:
+        user = User(username=CLI_USER, password_hash="!", role=UserRole.admin.value, active=False)
+        session.add(user)
+        session.commit()
+    return Principal.of(user)
 
 
-def _batches(frame: pl.DataFrame) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, frame.height, BATCH):
-        yield frame.slice(start, BATCH).to_dicts()
+def _rows(frame: pl.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
+    number = 1
+    for start in range(0, frame.height, 10_000):
+        for row in frame.slice(start, 10_000).iter_rows(named=True):
+            number += 1
+            if isinstance(row.get("forms"), list):
+                row["forms"] = ",".join(row["forms"])
+            yield number, row
 
 
 def import_events(
     engine: Engine, events: Events, *, iin_key: bytes, progress: Progress | None = None
 ) -> ImportResult:
-    """Insert every row of `events` not yet stored; one transaction per table and batch."""
+    """Upload every table of `events` as historical files, in one transaction."""
     inserted: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    for table, row_type, key in _TABLES:
-        frame: pl.DataFrame = getattr(events, table)
-        with engine.connect() as conn:
-            existing = set(conn.execute(select(getattr(row_type, key))).scalars())
-        fresh = frame.filter(~pl.col(key).is_in(list(existing))) if existing else frame
-        skipped[table] = frame.height - fresh.height
-        fresh = _prepare(table, fresh, iin_key=iin_key)
-        done = 0
-        for batch in _batches(fresh):
-            with engine.begin() as conn:
-                conn.execute(insert(row_type), batch)
-            done += len(batch)
-            if progress is not None:
-                progress(table, done, fresh.height)
-        inserted[table] = fresh.height
+    with make_sessionmaker(engine)() as session:
+        principal = cli_principal(session)
+        try:
+            for table, kind in _TABLES:
+                frame: pl.DataFrame = getattr(events, table)
+                total = frame.height
+                if total == 0:
+                    inserted[table] = skipped[table] = 0
+                    continue
+
+                def report(done: int, table: str = table, total: int = total) -> None:
+                    if progress is not None:
+                        progress(table, done, total)
+
+                source = RowSource("parquet", list(frame.columns), _rows(frame))
+                result = run_import(
+                    session, source, principal=principal, kind=kind, historical=True,
+                    iin_key=iin_key, progress=report, commit=False,
+                )  # fmt: skip
+                if not result.ok:
+                    first = result.errors[0]
+                    raise ValueError(
+                        f"{table}: {len(result.errors) + result.more_errors} invalid rows "
+                        f"(row {first.row}, {first.column}: expected {first.expected}, got "
+                        f"{first.got}); nothing was imported"
+                    )
+                inserted[table] = result.stored + result.updated
+                skipped[table] = result.already_stored
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
     return ImportResult(inserted=inserted, skipped=skipped)
 
 
 def import_directory(
     engine: Engine, directory: Path, *, iin_key: bytes, progress: Progress | None = None
 ) -> ImportResult:
-    """Validate the simulator tables in `directory` (all of them, before writing anything) and
-    import them."""
+    """Validate the contract tables in `directory` (all of them, before writing anything) and
+    upload them as historical files."""
     events = load_events(Path(directory))
     return import_events(engine, events, iin_key=iin_key, progress=progress)

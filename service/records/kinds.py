@@ -1,4 +1,4 @@
-"""The three kinds of agency record: request schema, table row, id prefix and source agency,
+"""The kinds of agency record: request schema, table row, id prefix and source agency,
 and the content of a stored row (what the agency reported, without the bookkeeping columns)."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from service.records.schemas import (
+    GuardianshipCareCreate,
+    HospitalInjuryCreate,
     MedicalScreeningCreate,
     PoliceSignalCreate,
     RecordCreate,
@@ -13,6 +15,8 @@ from service.records.schemas import (
 )
 from service.storage.tables import (
     Base,
+    CarePlacementRow,
+    HospitalInjuryRow,
     MedicalScreeningRow,
     PoliceSignalRow,
     RecordBase,
@@ -24,12 +28,16 @@ RECORD_TYPES: Final[dict[str, tuple[type[RecordCreate], type[RecordBase], str]]]
     "school_survey": (SchoolSurveyCreate, SchoolSurveyRow, "ss"),
     "medical_screening": (MedicalScreeningCreate, MedicalScreeningRow, "ms"),
     "police_signal": (PoliceSignalCreate, PoliceSignalRow, "ps"),
+    "hospital_injury": (HospitalInjuryCreate, HospitalInjuryRow, "hi"),
+    "guardianship_care": (GuardianshipCareCreate, CarePlacementRow, "gc"),
 }
 #: record type, source agency and table row, in timeline order
 RECORD_SOURCES: Final[tuple[tuple[str, str, type[RecordBase]], ...]] = (
     ("school_survey", "school", SchoolSurveyRow),
     ("medical_screening", "clinic", MedicalScreeningRow),
     ("police_signal", "police", PoliceSignalRow),
+    ("hospital_injury", "clinic", HospitalInjuryRow),
+    ("guardianship_care", "guardianship", CarePlacementRow),
 )
 _COMMON: Final = frozenset(
     {
@@ -42,6 +50,8 @@ _COMMON: Final = frozenset(
         "event_date",
         "knowledge_date",
         "created_at",
+        "historical",
+        "import_id",
     }
 )
 

@@ -3,6 +3,7 @@ corrections of a family's records."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Response, status
@@ -16,6 +17,8 @@ from service.records.intake import SubmitResult, submit_record
 from service.records.schemas import (
     CorrectionCreate,
     CorrectionRead,
+    GuardianshipCareCreate,
+    HospitalInjuryCreate,
     MedicalScreeningCreate,
     PoliceSignalCreate,
     RecordCreate,
@@ -35,6 +38,9 @@ IdempotencyKey = Annotated[
 school_router = APIRouter(tags=["records"], dependencies=[Depends(require_role(UserRole.school))])
 clinic_router = APIRouter(tags=["records"], dependencies=[Depends(require_role(UserRole.clinic))])
 police_router = APIRouter(tags=["records"], dependencies=[Depends(require_role(UserRole.police))])
+guardianship_router = APIRouter(
+    tags=["records"], dependencies=[Depends(require_role(UserRole.guardianship))]
+)
 corrections_router = APIRouter(
     tags=["families"], dependencies=[Depends(require_role(UserRole.council))]
 )
@@ -42,6 +48,7 @@ corrections_router = APIRouter(
 School = Annotated[Principal, Depends(require_role(UserRole.school))]
 Clinic = Annotated[Principal, Depends(require_role(UserRole.clinic))]
 Police = Annotated[Principal, Depends(require_role(UserRole.police))]
+Guardianship = Annotated[Principal, Depends(require_role(UserRole.guardianship))]
 Council = Annotated[Principal, Depends(require_role(UserRole.council))]
 FamilyId = Annotated[str, Path(description="Pseudonymous family id.")]
 _CREATED: dict[int | str, dict[str, Any]] = {
@@ -50,82 +57,85 @@ _CREATED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _submit(
-    body: RecordCreate,
-    user: Principal,
-    key: str | None,
-    state: StateDep,
-    session: WriteSessionDep,
-    response: Response,
-) -> tuple[RecordCreated, SubmitResult]:
-    result = submit_record(
-        session, body, user=user, iin_key=state.secrets.iin_hash_key, idempotency_key=key
-    )
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    created = RecordCreated(
-        record_id=result.record_id,
-        record_type=result.record_type,
-        linked=result.linked,
-        alert=result.alert_id is not None,
-    )
-    return created, result
+@dataclass(frozen=True)
+class Submitter:
+    """What every submission route shares: the state, a write session, the response (for the
+    replay header) and the `Idempotency-Key`. One dependency, so the three routes differ only in
+    their body type, their role and what they do after the commit."""
+
+    state: StateDep
+    session: WriteSessionDep
+    response: Response
+    key: IdempotencyKey = None
+
+    def __call__(self, body: RecordCreate, user: Principal) -> tuple[RecordCreated, SubmitResult]:
+        result = submit_record(
+            self.session,
+            body,
+            user=user,
+            iin_key=self.state.secrets.iin_hash_key,
+            idempotency_key=self.key,
+        )
+        if result.replayed:
+            self.response.headers["Idempotent-Replayed"] = "true"
+        created = RecordCreated(
+            record_id=result.record_id,
+            record_type=result.record_type,
+            linked=result.linked,
+            alert=result.alert_id is not None,
+        )
+        return created, result
 
 
-@school_router.post(
-    "/v1/records/school-surveys",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RecordCreated,
-    responses=_CREATED,
-)
-def create_school_survey(
-    body: SchoolSurveyCreate,
-    user: School,
-    state: StateDep,
-    session: WriteSessionDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> RecordCreated:
+Submit = Annotated[Submitter, Depends()]
+#: The decorator arguments of the three submission routes.
+_CREATED_ROUTE: dict[str, Any] = {
+    "status_code": status.HTTP_201_CREATED,
+    "response_model": RecordCreated,
+    "responses": _CREATED,
+}
+
+
+@school_router.post("/v1/records/school-surveys", **_CREATED_ROUTE)
+def create_school_survey(body: SchoolSurveyCreate, user: School, submit: Submit) -> RecordCreated:
     """Submit one child's term survey and the teacher's observations.
 
     The subject is the child's IIN. A child the registry does not know yet is stored unlinked
     and shown to the admin for linking. The answer is `201` only once the record is committed.
     """
-    return _submit(body, user, idempotency_key, state, session, response)[0]
+    return submit(body, user)[0]
 
 
-@clinic_router.post(
-    "/v1/records/medical-screenings",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RecordCreated,
-    responses=_CREATED,
-)
+@clinic_router.post("/v1/records/medical-screenings", **_CREATED_ROUTE)
 def create_medical_screening(
-    body: MedicalScreeningCreate,
-    user: Clinic,
-    state: StateDep,
-    session: WriteSessionDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    body: MedicalScreeningCreate, user: Clinic, submit: Submit
 ) -> RecordCreated:
     """Submit a violence screening (HITS, WAST, PHQ-2 and findings) from a clinic visit."""
-    return _submit(body, user, idempotency_key, state, session, response)[0]
+    return submit(body, user)[0]
 
 
-@police_router.post(
-    "/v1/records/police-signals",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RecordCreated,
-    responses=_CREATED,
-)
+@clinic_router.post("/v1/records/hospital-injuries", **_CREATED_ROUTE)
+def create_hospital_injury(
+    body: HospitalInjuryCreate, user: Clinic, submit: Submit
+) -> RecordCreated:
+    """Submit a hospital-treated injury: one of the recorded outcomes the model learns from.
+
+    Known to the service from the moment it is stored (the server's clock)."""
+    return submit(body, user)[0]
+
+
+@guardianship_router.post("/v1/records/care-placements", **_CREATED_ROUTE)
+def create_care_placement(
+    body: GuardianshipCareCreate, user: Guardianship, submit: Submit
+) -> RecordCreated:
+    """Submit a child taken into care (the district's guardianship authority): one of the
+    recorded outcomes the model learns from. The subject is the child's IIN."""
+    return submit(body, user)[0]
+
+
+@police_router.post("/v1/records/police-signals", **_CREATED_ROUTE)
 def create_police_signal(
-    body: PoliceSignalCreate,
-    user: Police,
-    state: StateDep,
-    session: WriteSessionDep,
-    response: Response,
-    background: BackgroundTasks,
-    idempotency_key: IdempotencyKey = None,
+    body: PoliceSignalCreate, user: Police, submit: Submit, background: BackgroundTasks
 ) -> RecordCreated:
     """Submit a police signal: call, offense, protective order, violation, registration.
 
@@ -133,9 +143,9 @@ def create_police_signal(
     or a weapon about a known family raises an alert for the district council and re-scores the
     family at once (after the record is committed).
     """
-    created, result = _submit(body, user, idempotency_key, state, session, response)
+    created, result = submit(body, user)
     if result.alert_id is not None and not result.replayed:
-        background.add_task(rescore_alert, state, result.alert_id)
+        background.add_task(rescore_alert, submit.state, result.alert_id)
     return created
 
 

@@ -9,25 +9,44 @@ Every request body carries a valid example for the OpenAPI document.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from features.contracts import MedicalScreening, PoliceSignal, SchoolSurvey
+from features.contracts import (
+    GuardianshipCare,
+    HospitalInjury,
+    MedicalScreening,
+    PoliceSignal,
+    SchoolSurvey,
+)
 from features.iin import validate_iin
+from service.api_types import IIN_DESCRIPTION, IinStr, StrictBody, UtcDateTime
 
 #: A valid IIN (check digit correct) of a person who does not exist; for examples only.
 EXAMPLE_IIN = "850315401231"
 
 
-class _Subject(BaseModel):
-    subject_iin: str = Field(
-        description="12-digit IIN of the person the record is about; validated (birth date, "
-        "check digit) and stored only as a keyed hash.",
-        min_length=12,
-        max_length=12,
+#: No agency record is about an event before this day (year 0001 is a typing error).
+EARLIEST_EVENT_DATE: Final = dt.date(1900, 1, 1)
+#: The longest a protective order or court requirement is taken to run: today's orders last up
+#: to 30 days and court requirements up to 12 months (proposals: extensions while danger
+#: remains), so 5 years is generous; a later `valid_until` (9999-12-31) is a typing error.
+MAX_VALIDITY: Final = dt.timedelta(days=5 * 365 + 1)
+
+
+class _Subject(StrictBody):
+    subject_iin: Annotated[
+        IinStr,
+        Field(
+            description="The person the record is about, stored only as a keyed hash. "
+            + IIN_DESCRIPTION
+        ),
+    ]
+    event_date: dt.date = Field(
+        ge=EARLIEST_EVENT_DATE,
+        description="When it happened: from 1900-01-01, not after today.",
     )
-    event_date: dt.date = Field(description="When it happened (not after today).")
 
     @field_validator("subject_iin")
     @classmethod
@@ -103,13 +122,70 @@ class PoliceSignalCreate(PoliceSignal, _Subject):
         }
     )
 
+    @model_validator(mode="after")
+    def _valid_until_after_event(self) -> PoliceSignalCreate:
+        if self.valid_until is None:
+            return self
+        if self.valid_until < self.event_date:
+            raise ValueError(
+                "valid_until: expected a date on or after event_date, got an earlier date"
+            )
+        if self.valid_until > self.event_date + MAX_VALIDITY:
+            raise ValueError(
+                "valid_until: expected a date at most 5 years after event_date, got a later one"
+            )
+        return self
 
-RecordCreate = SchoolSurveyCreate | MedicalScreeningCreate | PoliceSignalCreate
+
+class HospitalInjuryCreate(HospitalInjury, _Subject):
+    """A hospital-treated injury submitted by a clinic user (an outcome of the label)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_iin": EXAMPLE_IIN,
+                    "event_date": "2025-03-11",
+                    "admitted": True,
+                    "forms": ["physical"],
+                }
+            ]
+        }
+    )
+
+
+class GuardianshipCareCreate(GuardianshipCare, _Subject):
+    """A child taken into care, submitted by the district's guardianship authority."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_iin": "100902604561",
+                    "event_date": "2025-03-13",
+                    "placement": "relatives",
+                    "temporary": True,
+                }
+            ]
+        }
+    )
+
+
+RecordCreate = (
+    SchoolSurveyCreate
+    | MedicalScreeningCreate
+    | PoliceSignalCreate
+    | HospitalInjuryCreate
+    | GuardianshipCareCreate
+)
+RecordType = Literal[
+    "school_survey", "medical_screening", "police_signal", "hospital_injury", "guardianship_care"
+]
 
 
 class RecordCreated(BaseModel):
     record_id: str
-    record_type: Literal["school_survey", "medical_screening", "police_signal"]
+    record_type: RecordType
     linked: bool = Field(description="False when the subject is not in the registry yet.")
     alert: bool = Field(default=False, description="True when the signal raised an alert.")
 
@@ -146,4 +222,4 @@ class CorrectionRead(BaseModel):
     old_value: Any
     new_value: Any
     reason: str
-    created_at: dt.datetime
+    created_at: UtcDateTime

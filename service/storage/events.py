@@ -12,12 +12,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, literal, select, union_all
 
-from features.contracts import TABLES, Events, empty_table
+from features.contracts import (
+    EVENT_TABLES,
+    OUTCOME_POLICE_KINDS,
+    TABLES,
+    Events,
+    OutcomeKind,
+    empty_table,
+)
 from features.loaders import validate_events
 from service.storage.tables import (
+    CarePlacementRow,
     Family,
+    HospitalInjuryRow,
     MedicalScreeningRow,
     OutcomeRow,
     Person,
@@ -34,7 +43,58 @@ _ROWS: dict[str, Any] = {
 _NOT_LOADED = {"persons": ("full_name", "iin")}
 
 
+def _outcomes(family_ids: Sequence[str] | None) -> Select[Any]:
+    """The label's recorded outcomes, each from the agency that knows it, each counted once.
+
+    - the `outcomes` table: historical outcome rows (a contract directory's outcomes file);
+    - police offenses and protective-order violations: the police signal is the outcome,
+      unless an outcome row of the same family, kind and dates already stands for it (a
+      directory brings both files for the same event);
+    - hospital-treated injuries (clinics) and children taken into care (guardianship
+      authorities): their records."""
+    police_kinds = sorted(OUTCOME_POLICE_KINDS)
+    signal = PoliceSignalRow
+    covered = (
+        select(OutcomeRow.record_id)
+        .where(
+            OutcomeRow.family_id == signal.family_id,
+            OutcomeRow.kind == signal.kind,
+            OutcomeRow.event_date == signal.event_date,
+            OutcomeRow.knowledge_date == signal.knowledge_date,
+        )
+        .exists()
+    )
+    stored: Any = select(
+        OutcomeRow.record_id, OutcomeRow.family_id, OutcomeRow.kind, OutcomeRow.event_date,
+        OutcomeRow.knowledge_date,
+    )  # fmt: skip
+    signals: Any = select(
+        signal.record_id, signal.family_id, signal.kind, signal.event_date, signal.knowledge_date
+    ).where(signal.kind.in_(police_kinds), ~covered)
+    parts: list[Any] = [stored, signals]
+    for row, kind in (
+        (HospitalInjuryRow, OutcomeKind.hospital_injury),
+        (CarePlacementRow, OutcomeKind.guardianship_care),
+    ):
+        record: Any = select(
+            row.record_id, row.family_id, literal(kind.value).label("kind"), row.event_date,
+            row.knowledge_date,
+        )  # fmt: skip
+        parts.append(record)
+    filtered = []
+    for part in parts:
+        family = part.selected_columns.family_id
+        part = part.where(family.is_not(None))
+        if family_ids is not None:
+            part = part.where(family.in_(list(family_ids)))
+        filtered.append(part)
+    union = union_all(*filtered).subquery()
+    return select(*(union.c[c] for c in TABLES["outcomes"]))
+
+
 def _query(table: str, family_ids: Sequence[str] | None) -> Select[Any]:
+    if table == "outcomes":
+        return _outcomes(family_ids)
     columns = [c for c in TABLES[table] if c not in _NOT_LOADED.get(table, ())]
     source: Any = {"families": Family, "persons": Person, **_ROWS}[table]
     query = select(*(getattr(source, c) for c in columns))
@@ -70,15 +130,5 @@ def _frame(conn: Connection, table: str, family_ids: Sequence[str] | None) -> pl
 
 def load_events(conn: Connection, *, family_ids: Sequence[str] | None = None) -> Events:
     """All event tables (or those of `family_ids`) as frames with the contract schemas."""
-    frames = {
-        table: _frame(conn, table, family_ids)
-        for table in (
-            "families",
-            "persons",
-            "school_surveys",
-            "medical_screenings",
-            "police_signals",
-            "outcomes",
-        )
-    }
+    frames = {table: _frame(conn, table, family_ids) for table in EVENT_TABLES}
     return validate_events(Events(**frames))

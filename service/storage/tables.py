@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +57,13 @@ class User(Base):
     institution_id: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Carried in every access token: raised by a reset, a disable and a logout, so every
+    # token issued before stops working at once (`service.auth.sessions`).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by a reset: the one-time password signs in once, and only to change the password.
+    password_change_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class Family(Base):
@@ -84,6 +92,8 @@ class Person(Base):
     birth_year: Mapped[int] = mapped_column(Integer)
     full_name: Mapped[str] = mapped_column(String(200))
     iin_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # From the register's monthly changes: the person died (kept: their records stay).
+    died_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class RecordBase(Base):
@@ -101,6 +111,10 @@ class RecordBase(Base):
     event_date: Mapped[dt.date] = mapped_column(Date)
     knowledge_date: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # True for the admin's historical uploads, which keep their source's knowledge dates.
+    historical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The bulk upload (`imports.id`) that stored the row; null for single submissions.
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SchoolSurveyRow(RecordBase):
@@ -141,7 +155,30 @@ class PoliceSignalRow(RecordBase):
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class HospitalInjuryRow(RecordBase):
+    """A hospital-treated injury (clinic): an outcome of the label."""
+
+    __tablename__ = "hospital_injuries"
+
+    admitted: Mapped[bool] = mapped_column(Boolean)
+    forms: Mapped[str] = mapped_column(String(128), default="")
+
+
+class CarePlacementRow(RecordBase):
+    """A child taken into care (guardianship authority): an outcome of the label."""
+
+    __tablename__ = "care_placements"
+
+    placement: Mapped[str] = mapped_column(String(32))
+    temporary: Mapped[bool] = mapped_column(Boolean)
+
+
 class OutcomeRow(Base):
+    """Historical outcomes of an uploaded contract directory (hospital injuries and children
+    taken into care without a subject). Live outcomes are the records themselves (police
+    offenses and violations, `hospital_injuries`, `care_placements`): see
+    `service.storage.events`."""
+
     __tablename__ = "outcomes"
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -149,6 +186,28 @@ class OutcomeRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     event_date: Mapped[dt.date] = mapped_column(Date)
     knowledge_date: Mapped[dt.date] = mapped_column(Date)
+    import_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ImportJob(Base):
+    """One bulk upload (`POST /v1/imports`): who, what kind, its state and result. Never the
+    file's name or content (a name may be in it)."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    file_format: Mapped[str] = mapped_column(String(16))
+    historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    already_stored: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: the report
+    owner: Mapped[str | None] = mapped_column(String(128))  # host:pid running the job
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class IdempotencyKey(Base):
@@ -227,6 +286,9 @@ class ListSnapshot(Base):
     month: Mapped[str] = mapped_column(String(7))
     as_of: Mapped[dt.date] = mapped_column(Date)
     model_version: Mapped[str] = mapped_column(String(64))
+    #: "model" (the champion's calibrated scores) or "checklist" (the interim list before the
+    #: first model: `model.baselines.ChecklistBaseline`, no probability, no band).
+    ranker: Mapped[str] = mapped_column(String(16), default="model", server_default="model")
     data_fingerprint: Mapped[str] = mapped_column(String(64))
     capacity: Mapped[float] = mapped_column(Float)
     k: Mapped[int] = mapped_column(Integer)
@@ -247,9 +309,10 @@ class SnapshotFamily(Base):
     family_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     score_rank: Mapped[int] = mapped_column(Integer)
     list_rank: Mapped[int | None] = mapped_column(Integer)  # null: not on the list
-    probability: Mapped[float] = mapped_column(Float)
+    # Null on checklist lists, whose score (the count of yes-answers) is in `raw_score`.
+    probability: Mapped[float | None] = mapped_column(Float)
     raw_score: Mapped[float] = mapped_column(Float)
-    band: Mapped[str] = mapped_column(String(16))
+    band: Mapped[str | None] = mapped_column(String(16))
     change: Mapped[str | None] = mapped_column(String(8))  # new | up | down | same
     values: Mapped[bytes] = mapped_column(LargeBinary)
     contributions: Mapped[bytes] = mapped_column(LargeBinary)

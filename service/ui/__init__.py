@@ -7,14 +7,29 @@ checks and write the same access-log entries. `install(app)` adds the router and
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.ui import pages_admin, pages_audit, pages_auth, pages_council
+from service.ui import (
+    pages_access_log,
+    pages_admin,
+    pages_audit,
+    pages_auth,
+    pages_council,
+    pages_password,
+)
+from service.ui.auth import csrf_guard
 from service.ui.rendering import STATIC_DIR
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
-for _pages in (pages_auth, pages_council, pages_audit, pages_admin):
+router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+for _pages in (
+    pages_auth,
+    pages_password,
+    pages_council,
+    pages_audit,
+    pages_access_log,
+    pages_admin,
+):
     router.include_router(_pages.router)
 
 

@@ -19,6 +19,11 @@ BANDS: Final[dict[str, str]] = {
     "low": N_("Low"),
     "very_low": N_("Very low"),
 }
+#: What ranked a list (`ListRead.ranker`): the champion model or the interim checklist.
+RANKERS: Final[dict[str, str]] = {
+    "model": N_("Model"),
+    "checklist": N_("Checklist"),
+}
 CHANGES: Final[dict[str, str]] = {
     "new": N_("New"),
     "up": N_("Up"),

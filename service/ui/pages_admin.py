@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -39,6 +41,26 @@ def _users_page(
     )
 
 
+@dataclass(frozen=True)
+class AdminPost:
+    """What every admin form post shares: the request, the admin, the state, a write session
+    and the form's CSRF token."""
+
+    request: Request
+    user: AdminUser
+    state: StateDep
+    session: WriteSessionDep
+    csrf_token: Annotated[str, Form()] = ""
+
+    def checked(self) -> Callable[[str], str]:
+        """Refuse (403) a post without the session's CSRF token; else the reader's gettext."""
+        check_csrf(self.request, self.state, self.csrf_token)
+        return i18n.catalog(request_lang(self.request)).gettext
+
+
+AdminPostDep = Annotated[AdminPost, Depends()]
+
+
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, user: AdminUser, session: SessionDep) -> Response:
     """Every user, with forms to create, disable and reset."""
@@ -47,11 +69,7 @@ def users_page(request: Request, user: AdminUser, session: SessionDep) -> Respon
 
 @router.post("/admin/users", response_class=HTMLResponse)
 def users_create(
-    request: Request,
-    user: AdminUser,
-    state: StateDep,
-    session: WriteSessionDep,
-    csrf_token: Annotated[str, Form()] = "",
+    post: AdminPostDep,
     username: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
     district: Annotated[str, Form()] = "",
@@ -59,8 +77,8 @@ def users_create(
 ) -> Response:
     """Create a user (`service.admin.users.create_user`, as the API does), with a generated
     one-time password shown once."""
-    check_csrf(request, state, csrf_token)
-    _ = i18n.catalog(request_lang(request)).gettext
+    _ = post.checked()
+    request, session = post.request, post.session
     password = secrets.token_urlsafe(12)
     try:
         body = UserCreate(
@@ -89,20 +107,13 @@ def users_create(
 
 
 @router.post("/admin/users/{user_id}/disable", response_class=HTMLResponse)
-def users_disable(
-    request: Request,
-    user_id: int,
-    user: AdminUser,
-    state: StateDep,
-    session: WriteSessionDep,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def users_disable(user_id: int, post: AdminPostDep) -> Response:
     """Disable a user (`service.admin.users.disable_user`, as the API does): their tokens stop
     working at once."""
-    check_csrf(request, state, csrf_token)
-    _ = i18n.catalog(request_lang(request)).gettext
+    _ = post.checked()
+    request, session = post.request, post.session
     try:
-        account = disable_user(session, user_id, by=user.id)
+        account = disable_user(session, user_id, by=post.user.id)
     except ConflictError:
         return _users_page(request, session, error=_("You cannot disable your own account."))
     return _users_page(
@@ -111,22 +122,14 @@ def users_disable(
 
 
 @router.post("/admin/users/{user_id}/reset-password", response_class=HTMLResponse)
-def users_reset(
-    request: Request,
-    user_id: int,
-    user: AdminUser,
-    state: StateDep,
-    session: WriteSessionDep,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def users_reset(user_id: int, post: AdminPostDep) -> Response:
     """Give a user a new one-time password (`service.admin.users.reset_password`, as the API
     does; shown once, stored only as an argon2 hash)."""
-    check_csrf(request, state, csrf_token)
-    account, password = reset_password(session, user_id)
-    _ = i18n.catalog(request_lang(request)).gettext
+    _ = post.checked()
+    account, password = reset_password(post.session, user_id)
     return _users_page(
-        request,
-        session,
+        post.request,
+        post.session,
         notice=_("New one-time password of %(name)s: %(password)s")
         % {"name": account.username, "password": password},
     )
@@ -139,21 +142,13 @@ def lists_page(request: Request, user: AdminUser) -> Response:
 
 
 @router.post("/admin/lists", response_class=HTMLResponse)
-def lists_generate(
-    request: Request,
-    user: AdminUser,
-    state: StateDep,
-    session: WriteSessionDep,
-    csrf_token: Annotated[str, Form()] = "",
-    month: Annotated[str, Form()] = "",
-) -> Response:
+def lists_generate(post: AdminPostDep, month: Annotated[str, Form()] = "") -> Response:
     """Generate the lists of every district (`service.lists.generate`, as the API does)."""
-    check_csrf(request, state, csrf_token)
-    _ = i18n.catalog(request_lang(request)).gettext
+    _ = post.checked()
     notice = error = None
     try:
         body = ListsCreate(month=month)
-        results = generate_with_champion(state, session, month=body.month)
+        results = generate_with_champion(post.state, post.session, month=body.month)
         created = sum(1 for r in results if r.created)
         notice = _("Lists of %(month)s: %(created)s created, %(kept)s already existed.") % {
             "month": month,
@@ -165,5 +160,5 @@ def lists_generate(
     except ServiceError:
         error = _("The lists could not be generated: is a champion model registered?")
     return render(
-        request, "admin/lists.html.j2", {"month": month, "notice": notice, "error": error}
+        post.request, "admin/lists.html.j2", {"month": month, "notice": notice, "error": error}
     )

@@ -1,6 +1,6 @@
-"""Auditor pages: model versions and cards, the fairness report, explanations without names,
-and the access log with its verify button. All through the service functions the API's routes
-call (the same district checks and access-log entries)."""
+"""Auditor pages: model versions and cards, the fairness report, explanations without names
+(the access log's page: `pages_access_log`). All through the service functions the API's
+routes call (the same district checks and access-log entries)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from urllib.parse import unquote, urlparse
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from model.model_card import card_filename
-from service.audit import browse
 from service.deps import SessionDep, StateDep
 from service.errors import NotFoundError
 from service.lists.views import list_months, read_explanation, read_list
-from service.storage.tables import AccessLogEntry, Family, ListSnapshot
+from service.storage.tables import Family, ListSnapshot
 from service.ui import i18n, labels
-from service.ui.auth import ROLE_LABELS, AuditorUser, ModelReader
+from service.ui.auth import AuditorUser, ModelReader
 from service.ui.fairness_view import (
     DisparityRow,
     disparity_rows,
@@ -34,7 +33,6 @@ from service.ui.views import list_row
 from service.ui.waterfall import Bar, waterfall_svg
 
 router = APIRouter(route_class=UIRoute)
-PAGE = 100
 
 
 def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,7 +97,7 @@ def model_card_page(request: Request, version: str, user: ModelReader, state: St
     which is shown with a note."""
     found = [v for v in _versions(state.models.describe()) if v["version"] == version]
     if not found:
-        raise NotFoundError(f"version: no registered version {version!r}")
+        raise NotFoundError("version: no such registered version")
     lang = request_lang(request)
     card: str | None = None
     card_lang: i18n.Lang = lang
@@ -257,6 +255,13 @@ def fairness_page(request: Request, user: AuditorUser, state: StateDep) -> Respo
     )  # fmt: skip
 
 
+#: The policy of the stored fairness report (see `fairness_html`).
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
 @router.get("/audit/fairness/report.html")
 def fairness_html(user: AuditorUser, state: StateDep) -> Response:
     """The champion's full fairness report as the audit wrote it (English)."""
@@ -264,7 +269,12 @@ def fairness_html(user: AuditorUser, state: StateDep) -> Response:
     path = directory / "report.html" if directory is not None else None
     if path is None or not path.is_file():
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
-    return FileResponse(path, media_type="text/html")
+    # A self-contained file (inline style sheet and style attributes, plots as data: URIs)
+    # written by `fairness.write_report` from our own template: styles may be inline here, but
+    # still no script and nothing from elsewhere.
+    return FileResponse(
+        path, media_type="text/html", headers={"Content-Security-Policy": REPORT_CSP}
+    )
 
 
 @router.get("/audit/fairness/plots/{name}")
@@ -346,37 +356,6 @@ def explanation_page(
                 "contributions": contributions,
             },
             "chart": chart,
-            "band_label": labels.BANDS.get(explanation.band, explanation.band),
+            "band_label": labels.BANDS.get(explanation.band or "", explanation.band or ""),
         },
-    )
-
-
-@router.get("/audit/access-log", response_class=HTMLResponse)
-def access_log_page(
-    request: Request,
-    user: AuditorUser,
-    session: SessionDep,
-    verify: str = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
-) -> Response:
-    """The newest entries of the access log (page back with `before`), and the chain check."""
-    last = int(session.scalar(select(func.max(AccessLogEntry.id))) or 0)
-    upper = min(before, last + 1) if before is not None else last + 1
-    after = max(0, upper - 1 - PAGE)
-    page = browse.access_log_page(session, after=after, limit=upper - 1 - after or 1)
-    entries = [
-        {
-            **e.model_dump(),
-            "role_label": ROLE_LABELS.get(e.role, e.role),
-            "action_label": labels.ACTIONS.get(e.action, e.action),
-        }
-        for e in reversed(page.entries)
-        if e.id < upper
-    ]
-    verification = browse.verify_chain(session) if verify == "1" else None
-    older_url = f"/ui/audit/access-log?before={after + 1}" if after > 0 else None
-    return render(
-        request,
-        "audit/access_log.html.j2",
-        {"entries": entries, "verification": verification, "older_url": older_url},
     )

@@ -7,6 +7,7 @@ read of family-level data, committed with the read. Pages only reshape and trans
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
@@ -69,72 +70,66 @@ def list_filters(
 FiltersQuery = Annotated[ListFilters, Depends(list_filters)]
 
 
-def _list_rows(
-    request: Request,
-    session: SessionDep,
-    user: CouncilUser,
-    district: str,
-    month: str,
-    filters: ListFilters,
-) -> tuple[list[ListRow], dict[str, object]]:
-    listing = read_list(session, user, district, month, lang=request_lang(request))
-    rows = [list_row(entry) for entry in listing.entries]
-    shown = apply_filters(rows, filters)
-    query = request.url.query
-    return shown, {
-        "district": district,
-        "month": month,
-        "rows": shown,
-        "total": len(rows),
-        "model_version": listing.model_version,
-        "filters": filters,
-        "query": f"?{query}" if query else "",
-        "bands": list(labels.BANDS.items()),
-        "sorts": list(labels.SORTS.items()),
-        "link_families": True,
-    }
+@dataclass(frozen=True)
+class ListPage:
+    """What the list, print and CSV pages share: the request, the district, the council user,
+    a read session and the filters. The month stays a parameter of each route (only the list
+    page checks its pattern)."""
+
+    request: Request
+    district: str
+    user: CouncilUser
+    session: SessionDep
+    filters: FiltersQuery
+
+    def rows(self, month: str) -> tuple[list[ListRow], dict[str, object]]:
+        """The filtered rows of the district's list of `month`, and the template context."""
+        request, filters = self.request, self.filters
+        listing = read_list(
+            self.session, self.user, self.district, month, lang=request_lang(request)
+        )
+        rows = [list_row(entry) for entry in listing.entries]
+        shown = apply_filters(rows, filters)
+        query = request.url.query
+        return shown, {
+            "district": self.district,
+            "month": month,
+            "rows": shown,
+            "total": len(rows),
+            "model_version": listing.model_version,
+            "ranker": listing.ranker,
+            "previous_ranker": listing.previous_ranker,
+            "checklist_items": listing.checklist_items,
+            "filters": filters,
+            "query": f"?{query}" if query else "",
+            "bands": list(labels.BANDS.items()),
+            "sorts": list(labels.SORTS.items()),
+            "link_families": True,
+        }
+
+
+ListPageDep = Annotated[ListPage, Depends()]
 
 
 @router.get("/districts/{district}/lists/{month}", response_class=HTMLResponse)
-def list_page(
-    request: Request,
-    district: str,
-    month: Annotated[str, Path(pattern=MONTH)],
-    user: CouncilUser,
-    session: SessionDep,
-    filters: FiltersQuery,
-) -> Response:
+def list_page(month: Annotated[str, Path(pattern=MONTH)], page: ListPageDep) -> Response:
     """The district's list of `month`, filtered and sorted."""
-    _, context = _list_rows(request, session, user, district, month, filters)
-    return render(request, "council/list.html.j2", context)
+    return render(page.request, "council/list.html.j2", page.rows(month)[1])
 
 
 @router.get("/districts/{district}/lists/{month}/print", response_class=HTMLResponse)
-def print_page(
-    request: Request,
-    district: str,
-    month: str,
-    user: CouncilUser,
-    session: SessionDep,
-    filters: FiltersQuery,
-) -> Response:
+def print_page(month: str, page: ListPageDep) -> Response:
     """A printable page of the list for the council meeting."""
-    _, context = _list_rows(request, session, user, district, month, filters)
-    return render(request, "council/list_print.html.j2", context)
+    return render(page.request, "council/list_print.html.j2", page.rows(month)[1])
 
 
 @router.get("/districts/{district}/lists/{month}/export.csv")
-def export_csv(
-    request: Request,
-    district: str,
-    month: str,
-    user: CouncilUser,
-    session: SessionDep,
-    filters: FiltersQuery,
-) -> Response:
+def export_csv(month: str, page: ListPageDep) -> Response:
     """The list as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic correctly)."""
-    rows, _ = _list_rows(request, session, user, district, month, filters)
-    _ = i18n.catalog(request_lang(request)).gettext
+    rows, context = page.rows(month)
+    _ = i18n.catalog(request_lang(page.request)).gettext
+    # Every row says what ranked it: an interim checklist list has no probability and no band.
+    ranked_by = _(labels.RANKERS.get(str(context["ranker"]), str(context["ranker"])))
     header = [
         _("Rank"),
         _("Family"),
@@ -145,22 +140,26 @@ def export_csv(
         _("Top reasons"),
         _("Open orders"),
         _("Violations"),
+        _("Ranked by"),
+        _("Checklist items answered yes"),
     ]
     body: list[list[Cell]] = [
         [
             row.rank,
             row.family_id,
             "; ".join(row.names or []),
-            _(row.band_label),
-            f"{row.probability:.4f}",
+            _(row.band_label) if row.band_label else "",
+            "" if row.probability is None else f"{row.probability:.4f}",
             _(row.change_label),
             " | ".join(row.reasons),
             "; ".join(f"{_(o.kind_label)} {o.valid_until.isoformat()}" for o in row.orders),
             "; ".join(v.date.isoformat() for v in row.violations),
+            ranked_by,
+            row.checklist_score,
         ]
         for row in rows
     ]
-    filename = f"patronage-{district}-{month}.csv"
+    filename = f"patronage-{page.district}-{month}.csv"
     return Response(
         csv_text(header, body),
         media_type="text/csv; charset=utf-8",
@@ -225,13 +224,23 @@ def _family_context(
         explanation = None
     if explanation is not None:
         top = sorted(explanation.contributions, key=lambda c: abs(c.contribution), reverse=True)
+        checklist = explanation.ranker == "checklist"
         score = {
             "month": explanation.month,
+            "ranker": explanation.ranker,
             "band": explanation.band,
-            "band_label": labels.BANDS.get(explanation.band, explanation.band),
+            "band_label": labels.BANDS.get(explanation.band or "", explanation.band or ""),
             "probability": explanation.probability,
-            "reasons": [c.reason for c in top[:5] if c.contribution != 0.0],
+            # A checklist's reasons are every item answered yes; its score is their count.
+            "checklist_score": round(explanation.raw_score) if checklist else None,
+            "checklist_items": len(explanation.contributions),
+            "reasons": list(
+                dict.fromkeys(
+                    c.reason for c in top[: None if checklist else 5] if c.contribution != 0.0
+                )
+            ),
         }
+    if explanation is not None and explanation.ranker == "model":
         chart = waterfall_svg(
             [Bar(c.reason, c.contribution) for c in explanation.contributions],
             base_value=explanation.base_value,

@@ -33,15 +33,16 @@ class ListRow:
     rank: int
     family_id: str
     names: list[str] | None
-    band: str
+    band: str | None  # None on a checklist list
     band_label: str
-    probability: float
+    probability: float | None  # None on a checklist list
     change: str
     change_label: str
     reasons: list[str]
     orders: list[OrderView] = field(default_factory=list)
     violations: list[ViolationView] = field(default_factory=list)
     alert: bool = False
+    checklist_score: int | None = None
 
     @property
     def days_to_expiry(self) -> int | None:
@@ -65,7 +66,7 @@ def list_row(entry: ListEntryRead, *, reasons: int = 3) -> ListRow:
         family_id=entry.family_id,
         names=entry.names,
         band=entry.band,
-        band_label=labels.BANDS.get(entry.band, entry.band),
+        band_label=labels.BANDS.get(entry.band, entry.band) if entry.band else "",
         probability=entry.probability,
         change=entry.change,
         change_label=labels.CHANGES.get(entry.change, entry.change),
@@ -73,6 +74,7 @@ def list_row(entry: ListEntryRead, *, reasons: int = 3) -> ListRow:
         orders=[order_view(order) for order in entry.open_orders],
         violations=[ViolationView(labels.VIOLATION, day) for day in entry.violations],
         alert=bool(entry.alerts),
+        checklist_score=entry.checklist_score,
     )
 
 
@@ -101,7 +103,7 @@ def apply_filters(rows: list[ListRow], filters: ListFilters) -> list[ListRow]:
         and (not filters.violations or bool(row.violations) or row.alert)
     ]
     if filters.sort == "probability":
-        kept.sort(key=lambda row: (-row.probability, row.rank))
+        kept.sort(key=lambda row: (-(row.probability or 0.0), row.rank))
     elif filters.sort == "expiry":
         kept.sort(key=lambda row: (row.days_to_expiry is None, row.days_to_expiry or 0, row.rank))
     else:

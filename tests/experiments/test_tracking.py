@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from experiments import tracking
+from experiments import tracking, tracking_records
 from model.gates import GateFailure
 from model.risk_model import RiskModel
 from model.training import BoosterParams
@@ -146,11 +146,11 @@ def test_failed_gate_stays_registered_without_champion_then_admin_override(
 
 
 def test_long_gate_failures_stay_valid_json() -> None:
-    text = tracking._json_list([f"failure number {i} " * 20 for i in range(100)], limit=4900)
+    text = tracking_records.json_list([f"failure number {i} " * 20 for i in range(100)], limit=4900)
     assert len(text) <= 4900
     parsed = json.loads(text)
     assert parsed[-1].endswith("more in gate.json")
     failures = [BELOW_LOGISTIC.to_dict()] * 100
-    parsed = json.loads(tracking._json_list(failures, limit=4900))
+    parsed = json.loads(tracking_records.json_list(failures, limit=4900))
     assert parsed[:-1] == failures[: len(parsed) - 1]
     assert parsed[-1] == f"... {100 - len(parsed) + 1} more in gate.json"

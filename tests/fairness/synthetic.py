@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
+
+from fairness import TopPct, audit
+from fairness.report import AuditReport
 
 
 def scores_frame(
@@ -34,4 +39,22 @@ def scores_frame(
             "urban": urban,
             "district": district,
         }
+    )
+
+
+def audit_scores(frame: pl.DataFrame, **options: Any) -> AuditReport:
+    """`fairness.audit` of a frame shaped like `scores_frame` (its `score` and `label`)."""
+    return audit(frame, score_col="score", label_col="label", **options)
+
+
+def gate_report(*, seed: int, shift: float = 1.0, n: int = 4000, n_boot: int = 300) -> AuditReport:
+    """The audit the gate tests read: group and urban, the top 10 % flagged within each
+    district, `seed` both for the frame and for the bootstrap."""
+    return audit_scores(
+        scores_frame(n, seed=seed, shift=shift),
+        group_cols=["group", "urban"],
+        flag=TopPct(10),
+        within="district",
+        n_boot=n_boot,
+        seed=seed,
     )

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fairness import Threshold, audit
+from fairness import Threshold
 from fairness.calibration import bin_edges, bin_index, calibration_cells, calibration_stats
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import audit_scores, scores_frame
 
 
 def test_ece_and_error_by_hand() -> None:
@@ -39,20 +39,16 @@ def test_continuous_scores_get_equal_count_bins() -> None:
 
 
 def test_calibrated_tool_has_small_gaps_and_shifted_group_a_large_one() -> None:
-    fair = audit(
+    fair = audit_scores(
         scores_frame(6000, seed=1),
-        score_col="score",
-        label_col="label",
         group_cols=["group"],
         flag=Threshold(0.2),
         n_boot=200,
     )
     for gap in fair.calibration_gaps:
         assert abs(gap.difference) < 0.03
-    biased = audit(
+    biased = audit_scores(
         scores_frame(6000, seed=1, shift=0.4),
-        score_col="score",
-        label_col="label",
         group_cols=["group"],
         flag=Threshold(0.2),
         n_boot=200,

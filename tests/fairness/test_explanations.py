@@ -4,8 +4,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fairness import TopPct, audit
-from tests.fairness.synthetic import scores_frame
+from fairness import TopPct
+from tests.fairness.synthetic import audit_scores, scores_frame
 
 
 def test_police_share_is_larger_for_the_group_whose_score_police_signals_drive() -> None:
@@ -19,10 +19,8 @@ def test_police_share_is_larger_for_the_group_whose_score_police_signals_drive()
             "police": rng.uniform(0.0, 0.2, frame.height) * np.where(in_b, 3.0, 1.0),
         }
     )
-    report = audit(
+    report = audit_scores(
         frame,
-        score_col="score",
-        label_col="label",
         group_cols=["group"],
         flag=TopPct(10),
         n_boot=0,
@@ -43,10 +41,8 @@ def test_police_share_is_larger_for_the_group_whose_score_police_signals_drive()
 def test_negative_contributions_are_refused() -> None:
     frame = scores_frame(100, seed=2)
     with pytest.raises(ValueError, match="police"):
-        audit(
+        audit_scores(
             frame,
-            score_col="score",
-            label_col="label",
             group_cols=["group"],
             flag=TopPct(10),
             contributions=pl.DataFrame({"police": -np.ones(100)}),

@@ -4,9 +4,9 @@ import re
 
 import polars as pl
 
-from fairness import TopPct, audit, fairness_metrics
+from fairness import TopPct, fairness_metrics
 from fairness.flatten import sanitise
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import audit_scores, scores_frame
 
 NAME = re.compile(r"^fairness\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_]+$")
 
@@ -15,10 +15,8 @@ def test_names_follow_the_pattern_and_values_are_finite() -> None:
     frame = scores_frame(3000, seed=1).with_columns(
         pl.col("group").replace({"a": "Kazakh (urban).north", "b": "b/c"})
     )
-    report = audit(
+    report = audit_scores(
         frame,
-        score_col="score",
-        label_col="label",
         group_cols=["group", "urban"],
         flag=TopPct(10),
         intersections=[("group", "urban")],
@@ -37,10 +35,8 @@ def test_names_follow_the_pattern_and_values_are_finite() -> None:
 
 
 def test_suppressed_groups_log_nothing() -> None:
-    report = audit(
+    report = audit_scores(
         scores_frame(2000, seed=2),
-        score_col="score",
-        label_col="label",
         group_cols=["group"],
         flag=TopPct(10),
         n_boot=0,
@@ -63,9 +59,7 @@ def test_collisions_get_suffixes() -> None:
     frame = scores_frame(2000, seed=3).with_columns(
         pl.col("group").replace({"a": "x y", "b": "x.y"})
     )
-    report = audit(
-        frame, score_col="score", label_col="label", group_cols=["group"], flag=TopPct(10), n_boot=0
-    )
+    report = audit_scores(frame, group_cols=["group"], flag=TopPct(10), n_boot=0)
     keys = fairness_metrics(report)
     assert "fairness.group.x_y.n" in keys
     assert "fairness.group.x_y_2.n" in keys

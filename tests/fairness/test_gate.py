@@ -6,25 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from fairness import GateFinding, GateRules, GateVerdict, Threshold, TopPct, audit, evaluate_gate
+from fairness import GateFinding, GateRules, GateVerdict, Threshold, evaluate_gate
 from fairness.disparity import PRIMARY_METRICS
 from fairness.findings import describe
 from fairness.gate import holm_adjust
-from fairness.report import AuditReport
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import audit_scores, gate_report, scores_frame
 
-
-def _report(*, seed: int, shift: float = 1.0, n: int = 4000, n_boot: int = 300) -> AuditReport:
-    return audit(
-        scores_frame(n, seed=seed, shift=shift),
-        score_col="score",
-        label_col="label",
-        group_cols=["group", "urban"],
-        flag=TopPct(10),
-        within="district",
-        n_boot=n_boot,
-        seed=seed,
-    )
+_report = gate_report
 
 
 def test_fair_tool_passes_on_almost_every_seed() -> None:
@@ -111,10 +99,8 @@ def test_rules_are_checked_and_attributes_must_be_audited() -> None:
 
 
 def test_calibration_rule_can_be_switched_off() -> None:
-    report = audit(
+    report = audit_scores(
         scores_frame(6000, seed=5, shift=0.6),
-        score_col="score",
-        label_col="label",
         group_cols=["group"],
         flag=Threshold(0.3),  # almost nobody flagged: error rates barely differ
         n_boot=300,

@@ -11,13 +11,12 @@ from fairness import (
     AuditReport,
     GateVerdict,
     TopPct,
-    audit,
     evaluate_gate,
     render_html,
     write_report,
 )
 from fairness.findings import describe
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import audit_scores, scores_frame
 
 
 def _report() -> AuditReport:
@@ -28,10 +27,8 @@ def _report() -> AuditReport:
             for i, s in enumerate(("school", "police"))
         }
     )
-    return audit(
+    return audit_scores(
         frame,
-        score_col="score",
-        label_col="label",
         group_cols=["group", "urban"],
         flag=TopPct(10),
         n_boot=100,
@@ -85,9 +82,7 @@ def test_group_names_are_escaped() -> None:
     frame = scores_frame(600, seed=2).with_columns(
         pl.col("group").replace({"a": "<script>alert(1)</script>"})
     )
-    report = audit(
-        frame, score_col="score", label_col="label", group_cols=["group"], flag=TopPct(10), n_boot=0
-    )
+    report = audit_scores(frame, group_cols=["group"], flag=TopPct(10), n_boot=0)
     html = render_html(report)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html

@@ -88,16 +88,33 @@ def test_train_promote_score_evaluate(trained_home: Path, population_dir: Path) 
         assert row["probability"] == same["probability"].max()
 
     out_json = trained_home / "eval.json"
-    code, _, err = _run(
+    code, out, err = _run(
         "evaluate", "--data", str(population_dir), "--as-of", "2025-01-01", "--json", str(out_json)
     )
     assert code == 0, err
     payload = json.loads(out_json.read_text())
-    assert set(payload["metrics"]) == {"model", "checklist", "police_12m", "logistic", "oracle"}
+    rankers = {"model", "checklist", "police_12m", "logistic", "oracle", "ceiling"}
+    assert set(payload["metrics"]) == rankers  # a simulator directory: oracle and ceiling
     for key in ("auc", "average_precision", "precision_at_5pct", "recall_at_10pct_district"):
         assert key in payload["metrics"]["model"]
+    # the printed table has the ceiling's row and every ranker's share of the knowable lift
+    assert any(line.strip("│┃ ").startswith("ceiling") for line in out.splitlines())
+    shares = payload["comparison"]["lift_shares"]
+    assert set(shares) == rankers  # the ceiling has its share of the oracle's, and back
+    assert set(shares["oracle"]) == {
+        "ceiling_lift_share_at_5pct", "ceiling_lift_share_at_5pct_district"
+    }  # fmt: skip
+    assert shares["model"]["ceiling_lift_share_at_5pct"] > 0
+    assert (
+        payload["comparison"]["ceiling_lift_share_at_5pct"]
+        == (shares["model"]["ceiling_lift_share_at_5pct"])
+    )
+    assert [c["ranker"] for c in payload["ceiling_checks"]] == [
+        "model", "checklist", "police_12m", "logistic"
+    ]  # fmt: skip
     assert payload["model"]["version"] == "1"
     assert payload["leakage_suspected"] is False
+    assert payload["leakage_reasons"] == []
 
     family = scores["family_id"][0]
     code, out, err = _run(
@@ -108,6 +125,28 @@ def test_train_promote_score_evaluate(trained_home: Path, population_dir: Path) 
     assert (trained_home / "wf.png").is_file()
     assert (trained_home / "wf.svg").is_file()
     assert "because" not in out.lower()
+
+
+def test_the_training_run_logs_the_ceiling_beside_the_oracle(trained_home: Path) -> None:
+    from mlflow import MlflowClient
+
+    settings = get_settings()
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    experiment = client.get_experiment_by_name("patronage")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
+    run = next(r for r in runs if r.info.run_name == "train-until-2025-01-01")
+    metrics = run.data.metrics
+    for key in ("oracle.auc", "ceiling.auc", "ceiling.precision_at_5pct_expected"):
+        assert key in metrics, key
+    assert metrics["ceiling.auc"] < metrics["oracle.auc"]
+    assert metrics["model.ceiling_lift_share_at_5pct"] > 0
+    assert metrics["model.oracle_lift_share_at_5pct"] > 0
+    # the gate compares the expected precision; the worst ordering stays logged for auditors
+    assert "model.precision_at_5pct" in metrics
+    assert "police_12m.precision_at_5pct_expected" in metrics
+    assert metrics["model.above_ceiling_alarm"] == 0.0
+    assert "patronage.leakage_suspected" not in run.data.tags
 
 
 def test_model_with_other_features_gives_a_clear_error(

@@ -3,10 +3,12 @@ second run that reuses all of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,13 +17,21 @@ from typer.testing import CliRunner
 
 from experiments import tracking
 from experiments.cli import app
+from experiments.demo import steps
 from experiments.demo.alerts import ALERTS_PER_DISTRICT
+from experiments.demo.feed import FEED_USERS
 from experiments.demo.steps import PROMOTION_REASON, latest_month
 from experiments.demo.users import CREDENTIALS_FILE, largest_districts
+from experiments.time_split import known_before
+from experiments.training import train
+from features.contracts import Events
+from features.fingerprint import events_fingerprint
+from features.months import parse_month
 from service.auth.security import verify_password
+from service.records.export import load_contract
 from service.settings import get_settings
-from service.storage.db import make_engine
-from service.storage.tables import Alert, Family, ListSnapshot, User
+from service.storage.db import make_engine, read_connection
+from service.storage.tables import Alert, Family, ListSnapshot, PoliceSignalRow, User
 
 FAMILIES = 500  # the smallest population whose run trains in a few seconds and still has alerts
 
@@ -32,7 +42,7 @@ class Stored:
 
     month: str
     districts: set[str]
-    lists: dict[str, str]  # district -> model version of its list of `month`
+    lists: dict[str, tuple[str, str]]  # district -> model version and ranker of its list
     n_lists: int
     alerts: list[tuple[str, float | None, str | None]]  # district, probability, model version
     users: dict[str, tuple[str, str | None, str]]  # username -> role, district, password hash
@@ -48,11 +58,19 @@ def _stored() -> Stored:
             return Stored(
                 month=month,
                 districts=set(session.scalars(select(Family.district).distinct())),
-                lists={s.district: s.model_version for s in session.scalars(snapshots)},
+                lists={s.district: (s.model_version, s.ranker) for s in session.scalars(snapshots)},
                 n_lists=session.scalar(select(func.count(ListSnapshot.id))) or 0,
+                # The demo's own alerts; the agencies' live feed raises alerts of its own
+                # (its offenses and violations), unscored until the lists.
                 alerts=[
                     (a.district, a.probability, a.model_version)
-                    for a in session.scalars(select(Alert).order_by(Alert.id))
+                    for a in session.scalars(
+                        select(Alert)
+                        .join(PoliceSignalRow, PoliceSignalRow.record_id == Alert.record_id)
+                        .join(User, User.id == PoliceSignalRow.submitted_by)
+                        .where(User.username.not_in(list(FEED_USERS.values())))
+                        .order_by(Alert.id)
+                    )
                 ],
                 users={
                     u.username: (u.role, u.district, u.password_hash)
@@ -79,6 +97,30 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+def _database_fingerprint(until: dt.date) -> str:
+    """The data fingerprint of the records the database held before `until`."""
+    engine = make_engine(get_settings().sqlalchemy_url)
+    try:
+        with read_connection(engine) as conn:
+            events = load_contract(conn)
+    finally:
+        engine.dispose()
+    return events_fingerprint(known_before(events, until))
+
+
+@pytest.fixture
+def trained_on(monkeypatch: pytest.MonkeyPatch) -> list[Events]:
+    """The events every training run of the demo received."""
+    seen: list[Events] = []
+
+    def spy(events: Events, **kwargs: Any) -> Any:
+        seen.append(events)
+        return train(events, **kwargs)
+
+    monkeypatch.setattr(steps, "train", spy)
+    return seen
+
+
 def _squash(text: str) -> str:
     """`text` without whitespace: rich wraps long lines, even in the middle of a path."""
     return "".join(text.split())
@@ -91,7 +133,9 @@ def _demo() -> str:
 
 
 @pytest.mark.slow
-def test_demo_prepares_a_first_look_and_a_second_run_reuses_it(home: Path) -> None:
+def test_demo_prepares_a_first_look_and_a_second_run_reuses_it(
+    home: Path, trained_on: list[Events]
+) -> None:
     out = _demo()
 
     # the credentials: private, one line per demo user, passwords that match the stored hashes
@@ -104,7 +148,7 @@ def test_demo_prepares_a_first_look_and_a_second_run_reuses_it(home: Path) -> No
     expected = {("admin", "admin", None), ("auditor", "auditor", None)} | {
         (f"{role}.{district.lower().replace(' ', '-')}", role, district)
         for district in stored.largest
-        for role in ("council", "school", "clinic", "police")
+        for role in ("council", "school", "clinic", "police", "guardianship")
     }
     assert {(u["username"], u["role"], u["district"]) for u in users} == expected
     for user in users:
@@ -126,8 +170,18 @@ def test_demo_prepares_a_first_look_and_a_second_run_reuses_it(home: Path) -> No
         assert (event.by, event.override, event.reason) == ("demo", True, PROMOTION_REASON)
         assert _squash("version 1 failed its gate; promoting it for the demo") in out
 
-    # the lists of the latest month, one per district, built with the champion
-    assert stored.lists == dict.fromkeys(stored.districts, "1")
+    # the champion was trained from the service's database, not from the simulator's files:
+    # its data fingerprint is that of the records the database held before the lists
+    assert _squash("training from the database on records known before") in out
+    (events,) = trained_on
+    # What the database holds: IINs only as their keyed hash (64 hex digits), no names; the
+    # simulator's files hold the 12-digit IINs and the names.
+    assert events.persons["iin"].str.len_chars().unique().to_list() == [64]
+    assert events.persons["full_name"].null_count() == events.persons.height
+    assert info.data_fingerprint == _database_fingerprint(parse_month(stored.month))
+
+    # the lists of the latest month, one per district, ranked by the champion model
+    assert stored.lists == dict.fromkeys(stored.districts, ("1", "model"))
     assert _squash(f"{len(stored.districts)} lists generated, 0 already stored") in out
 
     # the alerts: the police users of the two demo districts, each alert scored by the champion

@@ -29,7 +29,7 @@ def test_demo_users_file_is_private_and_passwords_work(
         + [
             (r, d)
             for d in ("Almaly", "Bostandyk")
-            for r in ("council", "school", "clinic", "police")
+            for r in ("council", "school", "clinic", "police", "guardianship")
         ]
     )
     assert len({u["password"] for u in users}) == len(users)

@@ -156,14 +156,6 @@ def test_same_month_twice_gives_the_same_snapshot(
     assert np.isfinite([f["probability"] for f in first[0].families]).all()
 
 
-def test_lists_need_a_champion(sqlite_service: Service) -> None:
-    response = sqlite_service.client.post(
-        "/v1/lists", json={"month": "2025-06"}, headers=sqlite_service.headers(UserRole.admin)
-    )
-    assert response.status_code == 409
-    assert "champion" in response.json()["detail"]
-
-
 def test_alert_is_rescored_and_listed(listed_service: Service) -> None:
     pid = next(p for p, f in listed_service.seeded.family_of.items() if f.startswith("F0"))
     body = {

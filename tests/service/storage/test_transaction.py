@@ -2,40 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage.db import make_engine, make_sessionmaker
 from service.storage.migrate import upgrade
 from service.storage.tables import DistrictSetting
 from service.storage.transaction import transaction
 
+Sessions = sessionmaker[Session]
 
-def _capacities(sessions) -> dict[str, float]:
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[Sessions]:
+    """Sessions of a migrated SQLite database of the test's own."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def _capacities(sessions: Sessions) -> dict[str, float]:
     with sessions() as session:
         return {s.district: s.capacity for s in session.scalars(select(DistrictSetting))}
 
 
-def test_a_completed_block_is_committed(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
+def test_a_completed_block_is_committed(sessions: Sessions) -> None:
     with sessions() as session:
         with transaction(session):
             session.add(DistrictSetting(district="Almaly", capacity=0.1))
         assert not session.in_transaction()
     assert _capacities(sessions) == {"Almaly": 0.1}  # seen by another session
-    engine.dispose()
 
 
-def test_a_failed_block_leaves_nothing_and_the_session_reads_again(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-
+def test_a_failed_block_leaves_nothing_and_the_session_reads_again(
+    sessions: Sessions,
+) -> None:
     def refused_write(session: Session) -> None:
         with transaction(session):
             session.add(DistrictSetting(district="Almaly", capacity=0.1))
@@ -47,13 +53,9 @@ def test_a_failed_block_leaves_nothing_and_the_session_reads_again(tmp_path: Pat
             refused_write(session)
         assert session.scalars(select(DistrictSetting)).all() == []
     assert _capacities(sessions) == {}
-    engine.dispose()
 
 
-def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
+def test_a_failed_commit_is_rolled_back(sessions: Sessions) -> None:
     with sessions() as session:
         with transaction(session):
             session.add(DistrictSetting(district="Almaly", capacity=0.1))
@@ -61,4 +63,3 @@ def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
             session.add(DistrictSetting(district="Almaly", capacity=0.2))  # fails at the commit
         assert session.get(DistrictSetting, "Almaly") is not None  # usable again
     assert _capacities(sessions) == {"Almaly": 0.1}
-    engine.dispose()

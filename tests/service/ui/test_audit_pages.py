@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 
 from experiments import tracking
 from experiments.model_source import TrackingModelSource
-from fairness import GateVerdict, TopPct, audit, evaluate_gate, write_report
+from fairness import GateVerdict, evaluate_gate, write_report
 from features.i18n import LANGS, Lang
 from model.gates import GateFailure, describe
 from model.model_card import ModelCardInfo, card_filename, render_model_card
@@ -30,9 +30,11 @@ from service.settings import Settings
 from service.storage.tables import User
 from service.ui import i18n
 from service.ui.auth import csrf_token_for
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import gate_report
+from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 from tests.service.factory import PASSWORD, seed_registry
+from tests.service.ui.signin import sign_in
 
 CARD_INFO = ModelCardInfo(
     model_name="patronage-risk", trained_until=dt.date(2025, 1, 1), horizon_months=6,
@@ -66,12 +68,9 @@ def registered(
     settings = Settings(
         home=home, database_url=f"sqlite:///{home / 'p.db'}", token_key=TOKEN_KEY,
         iin_hash_key=IIN_KEY, mlflow_tracking_uri=None,
+        checkpoint_key_file=checkpoint_key_file(home),
     )  # fmt: skip
-    report = audit(
-        scores_frame(4000, seed=1, shift=0.5),
-        score_col="score", label_col="label", group_cols=["group", "urban"],
-        flag=TopPct(10), within="district", n_boot=200, seed=1,
-    )  # fmt: skip
+    report = gate_report(seed=1, shift=0.5, n_boot=200)
     verdict = evaluate_gate(report)
     assert not verdict.passed
     artifacts = home / "run"
@@ -118,11 +117,7 @@ def registered(
 
 
 def _sign_in(client: TestClient, username: str) -> None:
-    client.cookies.clear()
-    response = client.post(
-        "/ui/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
+    sign_in(client, username)
 
 
 def _text(html: str) -> str:
@@ -229,7 +224,13 @@ def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Regi
     plots = re.findall(r'src="(/ui/audit/fairness/plots/[^"]+\.png)"', response.text)
     assert plots
     assert registered.client.get(plots[0]).headers["content-type"] == "image/png"
-    assert "<html" in registered.client.get("/ui/audit/fairness/report.html").text.lower()
+    report = registered.client.get("/ui/audit/fairness/report.html")
+    assert "<html" in report.text.lower()
+    # Its own policy: inline styles (a self-contained file), still no script, never framed.
+    policy = report.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src" not in policy
 
 
 def test_fairness_page_is_translated(registered: Registered) -> None:

@@ -37,6 +37,17 @@ pytestmark = [
 # Contrast of every visible text node against its effective background, from computed styles.
 CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
 
+#: What the browser refused under the Content-Security-Policy (it reports each on the console).
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_policy(page: Any) -> None:
+    page.on(
+        "console",
+        lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
 UNLABELLED_JS = """
 () => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => el.type !== 'hidden')
@@ -77,6 +88,7 @@ def _page(browser: Any, app: RunningApp, username: str, *, locale: str = "en-US"
         base_url=app.url, locale=locale, viewport={"width": 1280, "height": 900}
     )
     page = context.new_page()
+    _watch_policy(page)
     page.goto("/ui/login")
     page.get_by_label(re.compile("User name|Пайдаланушы аты|Имя пользователя")).fill(username)
     page.get_by_label(re.compile("Password|Құпиясөз|Пароль")).fill(app.password)
@@ -85,7 +97,15 @@ def _page(browser: Any, app: RunningApp, username: str, *, locale: str = "en-US"
     return page
 
 
+def _status(page: Any, url: str) -> int:
+    """The HTTP status of opening `url` in `page`."""
+    response = page.goto(url)
+    assert response is not None
+    return int(response.status)
+
+
 def _accessible(page: Any, lang: str) -> None:
+    assert CSP_VIOLATIONS == []  # the pages work under the strict policy (no inline anything)
     assert page.locator("html").get_attribute("lang") == lang
     assert page.evaluate(UNLABELLED_JS) == []
     assert page.evaluate(CONTRAST_JS) == []
@@ -147,14 +167,10 @@ def test_council_member_walks_the_list(browser: Any, app: RunningApp) -> None:
     _shot(page, "list-kk")
 
     # Another district's page by editing the URL: refused, in Kazakh.
-    response = page.goto(f"/ui/districts/Bostandyk/lists/{MONTH}")
-    assert response is not None
-    assert response.status == 403
+    assert _status(page, f"/ui/districts/Bostandyk/lists/{MONTH}") == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Қолжетімділік берілмеді"
     other = app.seeded.families["Bostandyk"][0]
-    response = page.goto(f"/ui/families/{other}")
-    assert response is not None
-    assert response.status == 403
+    assert _status(page, f"/ui/families/{other}") == 403
     page.context.close()
 
 
@@ -182,18 +198,35 @@ def test_auditor_sees_no_names_and_verifies_the_log(browser: Any, app: RunningAp
 
     # The auditor cannot open the council's family page (names live there).
     family = app.seeded.families["Almaly"][0]
-    response = page.goto(f"/ui/families/{family}")
-    assert response is not None
-    assert response.status == 403
+    assert _status(page, f"/ui/families/{family}") == 403
     page.context.close()
 
 
 def test_signed_out_browser_is_sent_to_sign_in(browser: Any, app: RunningApp) -> None:
     context = browser.new_context(base_url=app.url, locale="ru-RU")
     page = context.new_page()
+    _watch_policy(page)
     page.goto(f"/ui/districts/Almaly/lists/{MONTH}")
     assert "/ui/login" in page.url
     assert page.locator("html").get_attribute("lang") == "ru"
     assert page.get_by_role("heading", level=1).inner_text() == "Вход"
     _accessible(page, "ru")
+    context.close()
+
+
+def test_api_docs_render_from_local_assets_only(browser: Any, app: RunningApp) -> None:
+    """Swagger UI and ReDoc work under their policy and fetch nothing from elsewhere (ReDoc's
+    "powered by" logo points to its CDN: the policy blocks it, which is the point)."""
+    context = browser.new_context(base_url=app.url)
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto("/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock").count() > 10
+    page.goto("/redoc")
+    page.locator("li[data-item-id]").first.wait_for()
+    assert page.locator("li[data-item-id]").count() > 10
+    outside = [url for url in fetched if not url.startswith((app.url, "blob:", "data:"))]
+    assert set(outside) <= {"https://cdn.redoc.ly/redoc/logo-mini.svg"}  # refused, not loaded
     context.close()

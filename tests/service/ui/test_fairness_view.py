@@ -7,24 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from fairness import GateVerdict, TopPct, audit, evaluate_gate, write_report
+from fairness import GateVerdict, evaluate_gate, write_report
 from fairness.findings import GateFinding
 from model.gates import GateFailure, describe
 from service.ui.fairness_view import DisparityRow, disparity_rows, read_gate, read_verdict
-from tests.fairness.synthetic import scores_frame
+from tests.fairness.synthetic import gate_report
 
 
 def _verdict(seed: int, shift: float, tmp_path: Path, *, n_boot: int = 200) -> GateVerdict:
-    report = audit(
-        scores_frame(4000, seed=seed, shift=shift),
-        score_col="score",
-        label_col="label",
-        group_cols=["group", "urban"],
-        flag=TopPct(10),
-        within="district",
-        n_boot=n_boot,
-        seed=seed,
-    )
+    report = gate_report(seed=seed, shift=shift, n_boot=n_boot)
     verdict = evaluate_gate(report)
     # Through `verdict.json`, as the page reads it: a renamed key cannot go unnoticed.
     write_report(report, tmp_path, verdict=verdict)

@@ -14,7 +14,7 @@ import pytest
 from babel.messages.extract import extract_from_file
 from jinja2 import Environment
 
-from features.i18n import Catalog
+from features.i18n import Catalog, catalog
 from service.ui import i18n, labels
 from service.ui.rendering import TEMPLATES_DIR
 from service.ui.waterfall import Bar, WaterfallLabels, waterfall_bars, waterfall_svg
@@ -24,17 +24,40 @@ SERVICE_DIR = Path(i18n.__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _msgids() -> set[str]:
+def _own_catalogue(path: Path) -> Path | None:
+    """The package below the service with a catalogue of its own that `path` belongs to (its
+    messages are checked against that catalogue), or None for the pages' catalogue."""
+    for parent in path.parents:
+        if parent == SERVICE_DIR:
+            return None
+        if (parent / "locales").is_dir() and parent != SERVICE_DIR / "ui":
+            return parent
+    return None
+
+
+def _msgids(package: Path | None = None) -> set[str]:
+    """Messages marked in the files of `package` (None: every file the pages' catalogue
+    serves)."""
     ids: set[str] = set()
     for path in SERVICE_DIR.rglob("*.html.j2"):
+        if _own_catalogue(path) != package:
+            continue
         options = {"extensions": "jinja2.ext.i18n"}
         found = extract_from_file("jinja2.ext:babel_extract", path, options=options)
         ids.update(m if isinstance(m, str) else m[0] for _, m, _, _ in found)
     for path in SERVICE_DIR.rglob("*.py"):
+        if _own_catalogue(path) != package:
+            continue
         ids.update(
             m if isinstance(m, str) else m[0] for _, m, _, _ in extract_from_file("python", path)
         )
     return ids
+
+
+def _packages_with_catalogues() -> list[Path]:
+    return sorted(
+        {p for path in SERVICE_DIR.rglob("*.py") if (p := _own_catalogue(path)) is not None}
+    )
 
 
 def test_extraction_finds_the_messages() -> None:
@@ -47,6 +70,19 @@ def test_every_message_is_translated(lang: str) -> None:
     catalog = i18n.catalogs()[lang]  # type: ignore[index]
     missing = sorted(m for m in _msgids() if not catalog.messages.get(m))
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_message_of_a_package_with_its_own_catalogue_is_translated_there(lang: str) -> None:
+    packages = _packages_with_catalogues()
+    assert SERVICE_DIR / "imports" in packages
+    for package in packages:
+        (po,) = (package / "locales" / lang / "LC_MESSAGES").glob("*.po")
+        translated = catalog(package / "locales", po.stem, lang).messages
+        ids = _msgids(package)
+        assert ids, package
+        missing = sorted(m for m in ids if not translated.get(m))
+        assert missing == [], (package.name, missing)
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

@@ -1,0 +1,1 @@
+"""Bulk intake: files of agency records, the family register and historical uploads."""

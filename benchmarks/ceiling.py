@@ -12,9 +12,7 @@ printed; "read MB" is the RSS after reading the tables, before the filter.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +21,8 @@ from pathlib import Path
 # shadow the `features` package: search the project root instead.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:1] = [str(_ROOT)]
+
+from benchmarks.common import run_child  # noqa: E402
 
 _CHILD = r"""
 import datetime as dt, json, resource, sys, time
@@ -50,11 +50,7 @@ def _population(n: int, out: Path) -> None:
 
 
 def _one(directory: Path, z_nodes: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(directory), str(z_nodes)],
-        check=True, capture_output=True, text=True, cwd=_ROOT,
-    )  # fmt: skip
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = run_child(_CHILD, directory, z_nodes)
     return result
 
 
@@ -97,7 +93,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--z-nodes", type=int, default=16)
     parser.add_argument("--data", type=Path, default=None, help="a written population to reuse")
-    parser.add_argument("--quality", action="store_true", help="also print AUC and P@5%")
+    parser.add_argument("--quality", action="store_true", help="also print AUC and P@5%%")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.data

@@ -24,33 +24,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import resource
-import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from benchmarks.common import timed
+from tests.service.scratch_db import admin_connection, scratch_database
+
 T = TypeVar("T")
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 IIN_KEY = b"benchmark-iin-key-" + b"z" * 40
 
 
 def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-
-
-def _timed(fn: Callable[[], T], runs: int) -> tuple[float, list[float], T]:
-    times: list[float] = []
-    out: T | None = None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    assert out is not None
-    return statistics.median(times), times, out
 
 
 @contextmanager
@@ -62,18 +52,13 @@ def _database(backend: str, home: Path) -> Iterator[str | None]:
     import psycopg
 
     try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+        admin = admin_connection()
     except psycopg.OperationalError as exc:
         print(f"postgresql: skipped ({type(exc).__name__}: not reachable on 127.0.0.1:5432)")
         yield None
         return
-    name = f"patronage_bench_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database(admin, "patronage_bench") as url:
+        yield url
 
 
 def _fmt(times: list[float]) -> str:
@@ -122,9 +107,7 @@ def main() -> None:
                 data,
             )  # fmt: skip
             print(f"simulated {args.families:,} families in {time.perf_counter() - start:.0f} s")
-        load_files, load_files_runs, files_events = _timed(
-            lambda: load_events(data), args.load_runs
-        )
+        load_files, load_files_runs, files_events = timed(lambda: load_events(data), args.load_runs)
         rows = sum(getattr(files_events, t).height for t in EVENT_TABLES)
         print(f"{rows:,} rows; loading the Parquet files: {load_files:.2f} s", end=" ")
         print(f"({_fmt(load_files_runs)})")
@@ -132,7 +115,7 @@ def main() -> None:
         def train_files_events(events: Events = files_events) -> TrainingResult:
             return train(events, config=config)
 
-        train_files, train_files_runs, from_files = _timed(train_files_events, args.train_runs)
+        train_files, train_files_runs, from_files = timed(train_files_events, args.train_runs)
         print(
             f"training from the files: {train_files:.1f} s ({_fmt(train_files_runs)}), "
             f"peak RSS {_peak_gb():.1f} GB"
@@ -163,12 +146,12 @@ def main() -> None:
                     with read_connection(engine) as conn:
                         return load_contract(conn)
 
-                load_db, load_db_runs, db_events = _timed(from_db, args.load_runs)
+                load_db, load_db_runs, db_events = timed(from_db, args.load_runs)
 
                 def train_db_events(events: Events = db_events) -> TrainingResult:
                     return train(events, config=config)
 
-                train_db, train_db_runs, from_database = _timed(train_db_events, args.train_runs)
+                train_db, train_db_runs, from_database = timed(train_db_events, args.train_runs)
                 del db_events
                 engine.dispose()
                 same = from_database.data_fingerprint == from_files.data_fingerprint

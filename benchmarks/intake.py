@@ -43,9 +43,9 @@ from service.imports.run import import_rows
 from service.storage.db import make_engine, make_sessionmaker
 from service.storage.migrate import upgrade
 from service.storage.tables import SchoolSurveyRow, User
+from tests.service.scratch_db import admin_connection, scratch_database
 
 IIN_KEY: Final = b"benchmark-iin-key-" + b"i" * 40
-PG_ADMIN: Final = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 COLUMNS: Final = (
     "subject_iin", "event_date", "feels_safe", "afraid_of_adult", "seen_violence",
     "hurt_by_adult", "hunger_neglect", "wants_counsellor", "unexplained_injury",
@@ -92,16 +92,8 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         path = workdir / f"intake-{secrets.token_hex(4)}.db"
         yield f"sqlite:///{path}"
         return
-    import psycopg
-
-    admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    name = f"patronage_bench_{secrets.token_hex(6)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database(admin_connection(), "patronage_bench") as url:
+        yield url
 
 
 def prepare(engine: Engine, iins: list[str]) -> tuple[Principal, Principal]:

@@ -23,28 +23,19 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from benchmarks.common import timed
+
 T = TypeVar("T")
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _median(fn: Callable[[], T], runs: int) -> tuple[float, list[float], T]:
-    times, out = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    assert out is not None
-    return statistics.median(times), times, out
 
 
 def main() -> None:
@@ -90,7 +81,7 @@ def main() -> None:
 
     # ---- training ----------------------------------------------------------------------------
     config = TrainingConfig(until=until)
-    med, times, result = _median(lambda: train(events, config=config, truth=truth), args.train_runs)
+    med, times, result = timed(lambda: train(events, config=config, truth=truth), args.train_runs)
     print(
         f"\ntraining (whole pipeline, {args.train_runs} runs): median {med:.1f} s "
         f"(runs {', '.join(f'{t:.1f}' for t in times)}; target <= 300 s)"
@@ -115,7 +106,7 @@ def main() -> None:
     groups = deep.scored.rows["list_key"].to_numpy()
     shallow_m = list_metrics(y, result.scored.ranking["model"], groups=groups).as_dict()
     deep_m = list_metrics(y, deep.scored.ranking["model"], groups=groups).as_dict()
-    deep_exp, _, _ = _median(lambda: deep.model.explain(sub), max(1, args.runs // 2))
+    deep_exp, _, _ = timed(lambda: deep.model.explain(sub), max(1, args.runs // 2))
     print(
         f"\ndepth cost on the held-out period: depth<=6/{config.params.num_leaves} leaves AUC "
         f"{shallow_m['auc']:.4f}, P@5% {shallow_m['precision_at_5pct']:.4f}, "
@@ -131,8 +122,8 @@ def _speed(model: Any, events: Any, until: dt.date, runs: int) -> tuple[Any, flo
     from features.pipeline import build_features
 
     # ---- scoring -----------------------------------------------------------------------------
-    feat_med, _, features = _median(lambda: build_features(events, as_of=until), max(1, runs // 2))
-    score_med, _, _ = _median(lambda: model.score(features), runs)
+    feat_med, _, features = timed(lambda: build_features(events, as_of=until), max(1, runs // 2))
+    score_med, _, _ = timed(lambda: model.score(features), runs)
     print(
         f"\nscoring {features.height:,} families: median {score_med:.2f} s "
         f"(target <= 5 s); building their features {feat_med:.2f} s; "

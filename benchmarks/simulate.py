@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from pathlib import Path
 # shadow the `features` package: search the project root instead.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:1] = [str(_ROOT)]
+
+from benchmarks.common import run_child  # noqa: E402
 
 _CHILD = r"""
 import datetime as dt, json, resource, sys, tempfile, time
@@ -43,11 +44,7 @@ print(json.dumps({"simulate": t1 - t0, "total": t2 - t0, "peak_mb": rss, "rows":
 
 
 def _one(n: int, months: int) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), str(months)],
-        check=True, capture_output=True, text=True, cwd=_ROOT,
-    )  # fmt: skip
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, object] = run_child(_CHILD, n, months)
     return result
 
 

@@ -26,7 +26,7 @@ import datetime as dt
 from typing import Annotated, Any, Final
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, Field, Strict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
 #: The largest value every id column holds: the ids are `Integer` columns, 32-bit on PostgreSQL
 #: (`INTEGER`, 2^31-1) and 64-bit on SQLite. A column made `BigInteger` may raise its own bound.
@@ -87,6 +87,14 @@ class StrictBody(BaseModel):
                 changed = True
         if changed:
             cls.model_rebuild(force=True)
+
+
+def example_config(example: dict[str, Any], *, forbid: bool = False) -> ConfigDict:
+    """A model's config carrying one valid `example` for the OpenAPI document (`forbid`: unknown
+    fields are refused, for plain `BaseModel` bodies; `StrictBody` subclasses inherit theirs)."""
+    if forbid:
+        return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+    return ConfigDict(json_schema_extra={"examples": [example]})
 
 
 #: A database id in a path (1 .. 2^31-1).

@@ -1,15 +1,27 @@
-"""What every CLI command group shares: the consoles, the exit-2 error, date options,
-the step spinner (files are written with `features.atomic.write_atomic`)."""
+"""What every CLI command group shares: the consoles, the exit-2 error, date options, the
+`--data` option, the step spinner (files are written with `features.atomic.write_atomic`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+#: `--data`: where the commands that read records read them.
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Directory of Parquet tables (`patronage simulate` or `patronage export`); "
+        "default: the service's database (DATABASE_URL, else $PATRONAGE_HOME/patronage.db).",
+    ),
+]
 
 # soft_wrap: an error naming a long path or value is printed on one line, never broken mid-word.
 ERR = Console(stderr=True, soft_wrap=True)

@@ -10,21 +10,13 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from experiments.cli.common import ERR, fail, parse_date, spinner
+from experiments.cli.common import ERR, DataOpt, fail, parse_date, spinner
 from features.atomic import write_atomic
 from features.contracts import Events
 from features.loaders import DataValidationError
 from features.pipeline import build_features
 from features.pipeline.labels import build_labels
 
-DataOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        help="Directory of Parquet tables (`patronage simulate` or `patronage export`); "
-        "default: the service's database (DATABASE_URL, else $PATRONAGE_HOME/patronage.db).",
-    ),
-]
 AsOfOpt = Annotated[
     str, typer.Option("--as-of", help="As-of date YYYY-MM-DD: only records known before it.")
 ]

@@ -12,21 +12,13 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from experiments.cli.common import ERR, OUT, fail, parse_date, spinner
+from experiments.cli.common import ERR, OUT, DataOpt, fail, parse_date, spinner
 from features.atomic import write_atomic
 from features.csv_safe import neutralise_frame
 from features.i18n import parse_lang
 from model.gates import describe
 from model.risk_model import FeatureMismatchError, ModelFileError
 
-DataOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        help="Directory of Parquet tables (`patronage simulate` or `patronage export`); "
-        "default: the service's database (DATABASE_URL, else $PATRONAGE_HOME/patronage.db).",
-    ),
-]
 ModelOpt = Annotated[
     str,
     typer.Option(

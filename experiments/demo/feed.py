@@ -36,14 +36,8 @@ from features.months import months_after
 from service.auth.roles import Principal, UserRole
 from service.records.importer import import_events
 from service.records.intake import submit_record
-from service.records.schemas import (
-    GuardianshipCareCreate,
-    HospitalInjuryCreate,
-    MedicalScreeningCreate,
-    PoliceSignalCreate,
-    RecordCreate,
-    SchoolSurveyCreate,
-)
+from service.records.kinds import RECORD_SOURCES, RECORD_TYPES
+from service.records.schemas import GuardianshipCareCreate, HospitalInjuryCreate, RecordCreate
 from service.storage.db import make_sessionmaker
 from service.storage.tables import User
 
@@ -106,12 +100,11 @@ def _bodies(recent: Events) -> list[tuple[dt.date, str, UserRole, RecordCreate]]
     for pid, fid, role in persons.select("person_id", "family_id", "role").iter_rows():
         first.setdefault((fid, role), pid)
     out: list[tuple[dt.date, str, UserRole, RecordCreate]] = []
-    schemas: dict[str, tuple[UserRole, type[Any]]] = {
-        "school_surveys": (UserRole.school, SchoolSurveyCreate),
-        "medical_screenings": (UserRole.clinic, MedicalScreeningCreate),
-        "police_signals": (UserRole.police, PoliceSignalCreate),
-    }
-    for table, (role, schema) in schemas.items():
+    sources = {record_type: source for record_type, source, _row in RECORD_SOURCES}
+    for table in _RECORDS:
+        record_type = table.removesuffix("s")
+        schema: type[Any] = RECORD_TYPES[record_type][0]
+        role = UserRole(sources[record_type])
         for row in getattr(recent, table).iter_rows(named=True):
             content = {k: v for k, v in row.items() if k in schema.model_fields}
             if table == "police_signals" and content.get("valid_until") is None:

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from service.api_types import StrictBody
+from service.api_types import StrictBody, example_config
 from service.auth.roles import UserRole
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "username": "council.almaly",
-                    "password": "a long passphrase of five words",
-                    "role": "council",
-                    "district": "Almaly",
-                    "institution_id": None,
-                }
-            ]
+    model_config = example_config(
+        {
+            "username": "council.almaly",
+            "password": "a long passphrase of five words",
+            "role": "council",
+            "district": "Almaly",
+            "institution_id": None,
         },
+        forbid=True,
     )
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     password: str = Field(min_length=12, max_length=256)
@@ -59,7 +55,7 @@ class RelinkRead(BaseModel):
 
 
 class CapacityUpdate(StrictBody):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"capacity": 0.05}]})
+    model_config = example_config({"capacity": 0.05}, forbid=True)
     capacity: float = Field(gt=0, le=1, description="Share of the district's families listed.")
 
 

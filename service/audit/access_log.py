@@ -30,7 +30,7 @@ import time
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -104,21 +104,17 @@ class EntryFields:
     list_month: str | None = None
 
 
-def _fields(
-    user: Principal,
-    action: str,
-    family_id: str | None,
-    district: str | None,
-    list_month: str | None,
-) -> EntryFields:
+class Scope(TypedDict, total=False):
+    """What an entry's read or write was about (keywords of `append` and `log_read`)."""
+
+    family_id: str | None
+    district: str | None
+    list_month: str | None
+
+
+def _fields(user: Principal, action: str, scope: Scope) -> EntryFields:
     return EntryFields(
-        user_id=user.id,
-        username=user.username,
-        role=user.role.value,
-        action=action,
-        family_id=family_id,
-        district=district,
-        list_month=list_month,
+        user_id=user.id, username=user.username, role=user.role.value, action=action, **scope
     )
 
 
@@ -162,28 +158,14 @@ def _append_all(session: Session, batch: list[EntryFields]) -> list[dict[str, ob
 
 
 def append(
-    session: Session,
-    *,
-    user: Principal,
-    action: str,
-    family_id: str | None = None,
-    district: str | None = None,
-    list_month: str | None = None,
+    session: Session, *, user: Principal, action: str, **scope: Unpack[Scope]
 ) -> AccessLogEntry:
     """Append one entry in the caller's transaction (the caller commits with its write)."""
-    row = _append_all(session, [_fields(user, action, family_id, district, list_month)])[0]
+    row = _append_all(session, [_fields(user, action, scope)])[0]
     return AccessLogEntry(**row)
 
 
-def log_read(
-    session: Session,
-    *,
-    user: Principal,
-    action: str,
-    family_id: str | None = None,
-    district: str | None = None,
-    list_month: str | None = None,
-) -> None:
+def log_read(session: Session, *, user: Principal, action: str, **scope: Unpack[Scope]) -> None:
     """End the read begun by `begin_read` and return once its entry is committed.
 
     Raises `UnavailableError` (503) when the entry's batch could not be committed, so the read's
@@ -191,7 +173,7 @@ def log_read(
     end_read(session)
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    _writer(engine).write(engine, _fields(user, action, family_id, district, list_month))
+    _writer(engine).write(engine, _fields(user, action, scope))
 
 
 @dataclass(eq=False)

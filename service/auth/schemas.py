@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from service.api_types import UtcDateTime
+from service.api_types import UtcDateTime, example_config
 
 
 class TokenRead(BaseModel):
@@ -21,13 +21,9 @@ class TokenRead(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"current_password": "the old passphrase", "new_password": "a new long passphrase"}
-            ]
-        },
+    model_config = example_config(
+        {"current_password": "the old passphrase", "new_password": "a new long passphrase"},
+        forbid=True,
     )
     current_password: str | None = Field(
         default=None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from features.months import MONTH_PATTERN
-from service.api_types import DbId, StrictBody, UtcDateTime
+from service.api_types import DbId, StrictBody, UtcDateTime, example_config
 
 
 class Measure(StrEnum):
@@ -35,19 +35,15 @@ MIN_LOWER_REASON = 20
 class DecisionCreate(StrictBody):
     """A council decision. Lowering priority needs a reason of at least 20 characters."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "measures": ["psychologist", "social_patronage_visit"],
-                    "priority": "raise",
-                    "reason": "Teacher and clinic both report new concerns this month.",
-                    "list_month": "2025-04",
-                    "supersedes_id": None,
-                }
-            ]
+    model_config = example_config(
+        {
+            "measures": ["psychologist", "social_patronage_visit"],
+            "priority": "raise",
+            "reason": "Teacher and clinic both report new concerns this month.",
+            "list_month": "2025-04",
+            "supersedes_id": None,
         },
+        forbid=True,
     )
     measures: list[Measure] = Field(min_length=1)
     priority: Priority = Priority.keep

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -69,38 +70,26 @@ def create_job(
     return job_id
 
 
-def start_job(
-    state: ServiceState,
-    job_id: int,
-    *,
-    principal: Principal,
-    kind: ImportKind,
-    historical: bool,
-    path: Path,
-    filename: str | None,
-) -> None:
+@dataclass(frozen=True)
+class JobUpload:
+    """What a job uploads: the saved file (deleted at the end) and who uploads it as what."""
+
+    principal: Principal
+    kind: ImportKind
+    historical: bool
+    path: Path
+    filename: str | None
+
+
+def start_job(state: ServiceState, job_id: int, upload: JobUpload) -> None:
     """Run the job in a thread of this process."""
     thread = threading.Thread(
-        target=run_job,
-        args=(state, job_id),
-        kwargs={"principal": principal, "kind": kind, "historical": historical, "path": path,
-                "filename": filename},
-        name=f"import-{job_id}",
-        daemon=True,
-    )  # fmt: skip
+        target=run_job, args=(state, job_id, upload), name=f"import-{job_id}", daemon=True
+    )
     thread.start()
 
 
-def run_job(
-    state: ServiceState,
-    job_id: int,
-    *,
-    principal: Principal,
-    kind: ImportKind,
-    historical: bool,
-    path: Path,
-    filename: str | None,
-) -> ImportResult | None:
+def run_job(state: ServiceState, job_id: int, upload: JobUpload) -> ImportResult | None:
     """Run one job to its end: done with everything stored, or failed with nothing."""
 
     key = _key(state, job_id)
@@ -110,8 +99,9 @@ def run_job(
 
     try:
         result = import_rows(
-            state, principal=principal, kind=kind, rows_or_file=path, historical=historical,
-            filename=filename, progress=progress, job_id=job_id,
+            state, principal=upload.principal, kind=upload.kind, rows_or_file=upload.path,
+            historical=upload.historical, filename=upload.filename, progress=progress,
+            job_id=job_id,
         )  # fmt: skip
         if not result.ok:
             _fail(state, job_id, result=result, detail=_rows_failed(result))
@@ -122,7 +112,7 @@ def run_job(
         logger.exception("import job %s failed", job_id)
         _fail(state, job_id, detail="the upload failed on the server; nothing was stored")
     finally:
-        path.unlink(missing_ok=True)
+        upload.path.unlink(missing_ok=True)
         with _lock:
             _running.discard(key)
             _progress.pop(key, None)

@@ -20,10 +20,13 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from service.errors import ServiceError
 from service.imports.kinds import Columns
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: The largest uncompressed XLSX (all parts together) the reader opens.
 MAX_XLSX_UNCOMPRESSED: Final = 200 * 1024 * 1024
@@ -307,16 +310,19 @@ def read_parquet(stream: IO[bytes], columns: Columns) -> RowSource:
     header = list(frame.columns)
     check_header(header, columns)
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        number = 1
-        for start in range(0, frame.height, 10_000):
-            for row in frame.slice(start, 10_000).iter_rows(named=True):
-                number += 1
-                if isinstance(row.get("forms"), list):
-                    row["forms"] = ",".join(row["forms"])
-                yield number, row
+    return RowSource("parquet", header, frame_rows(frame))
 
-    return RowSource("parquet", header, rows())
+
+def frame_rows(frame: pl.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of a data frame, numbered as in a file with a header (from 2), read in slices;
+    a list of forms becomes the text formats' comma-joined value."""
+    number = 1
+    for start in range(0, frame.height, 10_000):
+        for row in frame.slice(start, 10_000).iter_rows(named=True):
+            number += 1
+            if isinstance(row.get("forms"), list):
+                row["forms"] = ",".join(row["forms"])
+            yield number, row
 
 
 def open_rows(stream: IO[bytes], *, filename: str | None, columns: Columns) -> RowSource:

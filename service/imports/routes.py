@@ -14,6 +14,7 @@ from service.api_types import IdPath
 from service.auth.access import require_role
 from service.auth.roles import Principal, UserRole
 from service.deps import SessionDep, StateDep
+from service.downloads import csv_response
 from service.imports import jobs
 from service.imports.kinds import check_allowed, parse_kind
 from service.imports.readers import ImportTooLargeError
@@ -105,10 +106,7 @@ def post_import(
             state, principal=user, kind=import_kind, historical=historical,
             fmt=Path(filename or "").suffix.lstrip(".").lower() or "csv",
         )  # fmt: skip
-        jobs.start_job(
-            state, job_id, principal=user, kind=import_kind, historical=historical, path=path,
-            filename=filename,
-        )  # fmt: skip
+        jobs.start_job(state, job_id, jobs.JobUpload(user, import_kind, historical, path, filename))
         body = ImportRead(
             id=job_id, kind=import_kind.value, status="queued", historical=historical,
             file_format=Path(filename or "").suffix.lstrip(".") or "csv", rows=0,
@@ -146,11 +144,7 @@ def get_template(
     if lang not in LANGS:
         lang = "en"
     text = template_csv(import_kind, lang, historical=historical)
-    return Response(
-        content=text.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="patronage-{kind}-{lang}.csv"'},
-    )
+    return csv_response(text, f"patronage-{kind}-{lang}.csv")
 
 
 @router.get("/v1/imports/{import_id}", response_model=ImportRead)

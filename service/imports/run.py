@@ -36,7 +36,9 @@ from service.imports.kinds import (
     columns_of,
 )
 from service.imports.readers import ImportFileError, RowSource, check_header, open_rows
-from service.imports.store import Writer, writer_for
+from service.imports.store import Writer
+from service.imports.store_records import ContractWriter, LiveWriter
+from service.imports.store_register import RegisterWriter
 from service.imports.validate import RowError, live_row, model_row
 from service.state import ServiceState
 from service.storage.tables import ImportJob, utcnow
@@ -48,6 +50,16 @@ BATCH: Final = 2000
 MAX_ERRORS: Final = 200
 
 Progress = Callable[[int], None]  # rows read so far
+
+
+def writer_for(kind: ImportKind) -> type[Writer]:
+    if kind in LIVE_KINDS:
+        return LiveWriter
+    if kind in CONTRACT_KINDS:
+        return ContractWriter
+    return RegisterWriter
+
+
 Rows = Path | bytes | IO[bytes] | Iterable[Mapping[str, Any]]
 
 __all__ = ["ImportResult", "RowError", "import_rows"]

@@ -334,18 +334,17 @@ def generate_with_champion(
     return generate_lists(state.engine, session, champion, month=month, districts=districts)
 
 
+#: The fields of a `DistrictList` its `ListSnapshot` stores unchanged.
+_STORED_AS_THEY_ARE: Final = (
+    "district", "month", "as_of", "model_version", "ranker", "data_fingerprint", "capacity", "k",
+    "base_value",
+)  # fmt: skip
+
+
 def _store(session: Session, lst: DistrictList) -> SnapshotRead:
     snapshot = ListSnapshot(
-        district=lst.district,
-        month=lst.month,
-        as_of=lst.as_of,
-        model_version=lst.model_version,
-        ranker=lst.ranker,
-        data_fingerprint=lst.data_fingerprint,
-        capacity=lst.capacity,
-        k=lst.k,
+        **{name: getattr(lst, name) for name in _STORED_AS_THEY_ARE},
         n_families=len(lst.families),
-        base_value=lst.base_value,
         feature_names=json.dumps(lst.feature_names),
     )
     session.add(snapshot)

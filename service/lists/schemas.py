@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.months import MONTH_PATTERN
 from service.api_types import UtcDateTime
 from service.families.schemas import OrderRead
+
+#: What ranked a list, as every list schema states it.
+RankerField = Annotated[
+    Literal["model", "checklist"],
+    Field(
+        description="What ranked the list: the champion model, or (before the first model) the "
+        "transparent checklist of service.lists.rankers, whose entries have no probability."
+    ),
+]
 
 
 class ListsCreate(BaseModel):
@@ -27,10 +36,7 @@ class SnapshotRead(BaseModel):
     district: str
     month: str
     model_version: str
-    ranker: Literal["model", "checklist"] = Field(
-        description="What ranked the list: the champion model, or (before the first model) the "
-        "transparent checklist of service.lists.rankers, whose entries have no probability."
-    )
+    ranker: RankerField
     data_fingerprint: str
     n_families: int
     k: int
@@ -76,10 +82,7 @@ class ListRead(BaseModel):
     district: str
     month: str
     model_version: str
-    ranker: Literal["model", "checklist"] = Field(
-        description="What ranked the list: the champion model, or (before the first model) the "
-        "transparent checklist of service.lists.rankers, whose entries have no probability."
-    )
+    ranker: RankerField
     previous_ranker: Literal["model", "checklist"] | None = Field(
         default=None,
         description="What ranked the district's list of the month before (null: none), so a "
@@ -127,10 +130,7 @@ class ExplanationRead(BaseModel):
     family_id: str
     month: str
     model_version: str
-    ranker: Literal["model", "checklist"] = Field(
-        description="What ranked the list: the champion model, or (before the first model) the "
-        "transparent checklist of service.lists.rankers, whose entries have no probability."
-    )
+    ranker: RankerField
     base_value: float
     raw_score: float
     probability: float | None

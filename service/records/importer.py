@@ -10,10 +10,10 @@ in and never stored. The uploads run as the local `cli-import` user (it cannot l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
 from sqlalchemy import Engine, select
@@ -23,7 +23,7 @@ from features.contracts import Events
 from features.loaders import load_events
 from service.auth.roles import Principal, UserRole
 from service.imports.kinds import ImportKind
-from service.imports.readers import RowSource
+from service.imports.readers import RowSource, frame_rows
 from service.imports.run import run_import
 from service.storage.db import make_sessionmaker
 from service.storage.tables import User
@@ -59,16 +59,6 @@ def cli_principal(session: Session) -> Principal:
     return Principal.of(user)
 
 
-def _rows(frame: pl.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
-    number = 1
-    for start in range(0, frame.height, 10_000):
-        for row in frame.slice(start, 10_000).iter_rows(named=True):
-            number += 1
-            if isinstance(row.get("forms"), list):
-                row["forms"] = ",".join(row["forms"])
-            yield number, row
-
-
 def import_events(
     engine: Engine, events: Events, *, iin_key: bytes, progress: Progress | None = None
 ) -> ImportResult:
@@ -89,7 +79,7 @@ def import_events(
                     if progress is not None:
                         progress(table, done, total)
 
-                source = RowSource("parquet", list(frame.columns), _rows(frame))
+                source = RowSource("parquet", list(frame.columns), frame_rows(frame))
                 result = run_import(
                     session, source, principal=principal, kind=kind, historical=True,
                     iin_key=iin_key, progress=report, commit=False,

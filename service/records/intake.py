@@ -23,7 +23,7 @@ from service.audit.access_log import begin_read, end_read
 from service.auth.roles import Principal
 from service.auth.security import hash_iin
 from service.errors import ConflictError, FieldError
-from service.records.kinds import RECORD_TYPES, record_type_of
+from service.records.kinds import RECORD_TYPES, content_columns, record_type_of
 from service.records.schemas import PoliceSignalCreate, RecordCreate
 from service.storage.tables import Alert, Family, IdempotencyKey, Person
 from service.storage.transaction import transaction
@@ -44,13 +44,6 @@ def body_hash(body: RecordCreate) -> str:
     """A hash of the validated body (whitespace and key order do not matter)."""
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _content(body: RecordCreate) -> dict[str, object]:
-    data = body.model_dump(exclude={"subject_iin", "event_date"})
-    if "forms" in data:
-        data["forms"] = ",".join(str(f) for f in data["forms"])
-    return data
 
 
 def submit_record(
@@ -155,7 +148,7 @@ def _submit(
         submitted_by=user.id,
         event_date=body.event_date,
         knowledge_date=today,
-        **_content(body),
+        **content_columns(body),
     )
     with transaction(session):  # committed before the caller answers 201
         session.add(row)

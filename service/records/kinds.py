@@ -76,3 +76,12 @@ def content_of(row: RecordBase) -> dict[str, Any]:
     if "forms" in content:
         content["forms"] = [f for f in str(content["forms"]).split(",") if f]
     return content
+
+
+def content_columns(body: RecordCreate) -> dict[str, Any]:
+    """The content columns of a request body, as stored (`content_of` reads them back):
+    everything but the subject and the event date, `forms` comma-joined."""
+    data = body.model_dump(exclude={"subject_iin", "event_date"})
+    if "forms" in data:
+        data["forms"] = ",".join(str(f) for f in data["forms"])
+    return data

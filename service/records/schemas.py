@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from features.contracts import (
     GuardianshipCare,
@@ -21,7 +21,7 @@ from features.contracts import (
     SchoolSurvey,
 )
 from features.iin import validate_iin
-from service.api_types import IIN_DESCRIPTION, IinStr, StrictBody, UtcDateTime
+from service.api_types import IIN_DESCRIPTION, IinStr, StrictBody, UtcDateTime, example_config
 
 #: A valid IIN (check digit correct) of a person who does not exist; for examples only.
 EXAMPLE_IIN = "850315401231"
@@ -33,6 +33,60 @@ EARLIEST_EVENT_DATE: Final = dt.date(1900, 1, 1)
 #: to 30 days and court requirements up to 12 months (proposals: extensions while danger
 #: remains), so 5 years is generous; a later `valid_until` (9999-12-31) is a typing error.
 MAX_VALIDITY: Final = dt.timedelta(days=5 * 365 + 1)
+
+
+#: One valid body of each record kind: the OpenAPI document's examples (tests start from them).
+SCHOOL_SURVEY_EXAMPLE: Final[dict[str, Any]] = {
+    "subject_iin": "100902604561",
+    "event_date": "2025-03-14",
+    "feels_safe": 2,
+    "afraid_of_adult": True,
+    "seen_violence": True,
+    "hurt_by_adult": False,
+    "hunger_neglect": False,
+    "wants_counsellor": True,
+    "unexplained_injury": False,
+    "behaviour_change": True,
+    "days_absent": 4,
+}
+
+MEDICAL_SCREENING_EXAMPLE: Final[dict[str, Any]] = {
+    "subject_iin": EXAMPLE_IIN,
+    "event_date": "2025-03-10",
+    "hits_hurt": 3,
+    "hits_insult": 4,
+    "hits_threaten": 3,
+    "hits_scream": 4,
+    "wast_tension": "a_lot",
+    "wast_arguments": "great",
+    "injury_inconsistent": True,
+    "pregnant": False,
+    "phq2": 4,
+    "alcohol_concern": True,
+    "forms": ["physical", "psychological"],
+}
+
+POLICE_SIGNAL_EXAMPLE: Final[dict[str, Any]] = {
+    "subject_iin": EXAMPLE_IIN,
+    "event_date": "2025-03-12",
+    "kind": "protective_order",
+    "forms": ["physical"],
+    "valid_until": "2025-04-11",
+}
+
+HOSPITAL_INJURY_EXAMPLE: Final[dict[str, Any]] = {
+    "subject_iin": EXAMPLE_IIN,
+    "event_date": "2025-03-11",
+    "admitted": True,
+    "forms": ["physical"],
+}
+
+GUARDIANSHIP_CARE_EXAMPLE: Final[dict[str, Any]] = {
+    "subject_iin": "100902604561",
+    "event_date": "2025-03-13",
+    "placement": "relatives",
+    "temporary": True,
+}
 
 
 class _Subject(StrictBody):
@@ -58,69 +112,19 @@ class _Subject(StrictBody):
 class SchoolSurveyCreate(SchoolSurvey, _Subject):
     """A school survey submitted by a school user."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject_iin": "100902604561",
-                    "event_date": "2025-03-14",
-                    "feels_safe": 2,
-                    "afraid_of_adult": True,
-                    "seen_violence": True,
-                    "hurt_by_adult": False,
-                    "hunger_neglect": False,
-                    "wants_counsellor": True,
-                    "unexplained_injury": False,
-                    "behaviour_change": True,
-                    "days_absent": 4,
-                }
-            ]
-        }
-    )
+    model_config = example_config(SCHOOL_SURVEY_EXAMPLE)
 
 
 class MedicalScreeningCreate(MedicalScreening, _Subject):
     """A violence screening submitted by a clinic user."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject_iin": EXAMPLE_IIN,
-                    "event_date": "2025-03-10",
-                    "hits_hurt": 3,
-                    "hits_insult": 4,
-                    "hits_threaten": 3,
-                    "hits_scream": 4,
-                    "wast_tension": "a_lot",
-                    "wast_arguments": "great",
-                    "injury_inconsistent": True,
-                    "pregnant": False,
-                    "phq2": 4,
-                    "alcohol_concern": True,
-                    "forms": ["physical", "psychological"],
-                }
-            ]
-        }
-    )
+    model_config = example_config(MEDICAL_SCREENING_EXAMPLE)
 
 
 class PoliceSignalCreate(PoliceSignal, _Subject):
     """A police signal submitted by a police user."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject_iin": EXAMPLE_IIN,
-                    "event_date": "2025-03-12",
-                    "kind": "protective_order",
-                    "forms": ["physical"],
-                    "valid_until": "2025-04-11",
-                }
-            ]
-        }
-    )
+    model_config = example_config(POLICE_SIGNAL_EXAMPLE)
 
     @model_validator(mode="after")
     def _valid_until_after_event(self) -> PoliceSignalCreate:
@@ -140,35 +144,13 @@ class PoliceSignalCreate(PoliceSignal, _Subject):
 class HospitalInjuryCreate(HospitalInjury, _Subject):
     """A hospital-treated injury submitted by a clinic user (an outcome of the label)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject_iin": EXAMPLE_IIN,
-                    "event_date": "2025-03-11",
-                    "admitted": True,
-                    "forms": ["physical"],
-                }
-            ]
-        }
-    )
+    model_config = example_config(HOSPITAL_INJURY_EXAMPLE)
 
 
 class GuardianshipCareCreate(GuardianshipCare, _Subject):
     """A child taken into care, submitted by the district's guardianship authority."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject_iin": "100902604561",
-                    "event_date": "2025-03-13",
-                    "placement": "relatives",
-                    "temporary": True,
-                }
-            ]
-        }
-    )
+    model_config = example_config(GUARDIANSHIP_CARE_EXAMPLE)
 
 
 RecordCreate = (
@@ -193,19 +175,15 @@ class RecordCreated(BaseModel):
 class CorrectionCreate(BaseModel):
     """Correct one field of one record of the family; the old value is kept and logged."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "record_type": "school_survey",
-                    "record_id": "r-000001",
-                    "field": "days_absent",
-                    "new_value": 2,
-                    "reason": "The school confirmed a typing error in the absence count.",
-                }
-            ]
+    model_config = example_config(
+        {
+            "record_type": "school_survey",
+            "record_id": "r-000001",
+            "field": "days_absent",
+            "new_value": 2,
+            "reason": "The school confirmed a typing error in the absence count.",
         },
+        forbid=True,
     )
     record_type: Literal["school_survey", "medical_screening", "police_signal"]
     record_id: str

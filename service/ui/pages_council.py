@@ -20,6 +20,7 @@ from service.auth.access import district_scope, may_see_names
 from service.decisions import decide
 from service.decisions.schemas import MIN_LOWER_REASON, DecisionCreate, Measure, Priority
 from service.deps import SessionDep, StateDep, WriteSessionDep
+from service.downloads import csv_response
 from service.errors import FieldError, NotFoundError
 from service.families.view import persons, read_family
 from service.lists.alerts import read_alerts
@@ -159,12 +160,7 @@ def export_csv(month: str, page: ListPageDep) -> Response:
         ]
         for row in rows
     ]
-    filename = f"patronage-{page.district}-{month}.csv"
-    return Response(
-        csv_text(header, body),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(csv_text(header, body), f"patronage-{page.district}-{month}.csv")
 
 
 @router.get("/districts/{district}/alerts", response_class=HTMLResponse)

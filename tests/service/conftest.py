@@ -3,7 +3,6 @@ an app on it with a seeded registry, and one token per role and district."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,19 +22,10 @@ from service.state import ServiceState
 from service.storage.tables import User
 from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.factory import Seeded, auth, seed_registry
+from tests.service.scratch_db import admin_connection, scratch_database
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 TOKEN_KEY = "test-token-key-" + "x" * 40
 IIN_KEY = "test-iin-key-" + "y" * 40
-
-
-def _pg_admin_connection():
-    import psycopg
-
-    try:
-        return psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {type(exc).__name__}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -44,14 +34,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'patronage.db'}"
         return
-    admin = _pg_admin_connection()
-    name = f"patronage_test_{secrets.token_hex(6)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    import psycopg
+
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        admin = admin_connection()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {type(exc).__name__}")
+    with scratch_database(admin, "patronage_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from features.iin import make_iin
 from service.auth.roles import UserRole
+from service.records.schemas import SCHOOL_SURVEY_EXAMPLE
 from service.request_log import ACCESS_LOGGER, RouteTemplateFilter
 from service.storage.tables import Correction, Decision, PoliceSignalRow, SchoolSurveyRow
 from tests.service.conftest import TOKEN_KEY, Service
@@ -123,81 +124,33 @@ def test_a_signed_token_with_an_absurd_number_is_401(
 
 # ---- finding 8: bodies the contract does not allow --------------------------------------------
 
-_SURVEY = {
-    "event_date": "2025-03-14",
-    "feels_safe": 2,
-    "afraid_of_adult": True,
-    "seen_violence": True,
-    "hurt_by_adult": False,
-    "hunger_neglect": False,
-    "wants_counsellor": True,
-    "unexplained_injury": False,
-    "behaviour_change": True,
-    "days_absent": 4,
-}
+_SURVEY = {k: v for k, v in SCHOOL_SURVEY_EXAMPLE.items() if k != "subject_iin"}
 _ORDER = {"event_date": "2025-03-12", "kind": "protective_order", "forms": ["physical"]}
 
-REFUSED: dict[str, tuple[str, UserRole, dict[str, Any], list[str | int]]] = {
-    "iin-born-2099": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "subject_iin": _iin_born(dt.date(2099, 3, 1))},
-        ["body", "subject_iin"],
-    ),
-    "event-in-year-1": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "event_date": "0001-01-01"},
-        ["body", "event_date"],
-    ),
-    "event-in-1899": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "event_date": "1899-12-31"},
-        ["body", "event_date"],
-    ),
-    "int-as-string": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "feels_safe": "3"},
-        ["body", "feels_safe"],
-    ),
-    "int-as-true": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "days_absent": True},
-        ["body", "days_absent"],
-    ),
-    "bool-as-1": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "seen_violence": 1},
-        ["body", "seen_violence"],
-    ),
-    "bool-as-string": (
-        "school-surveys",
-        UserRole.school,
-        {**_SURVEY, "seen_violence": "yes"},
-        ["body", "seen_violence"],
-    ),
-    "valid-until-before-event": (
-        "police-signals",
-        UserRole.police,
-        {**_ORDER, "valid_until": "2025-03-11"},
-        ["body"],
-    ),
-    "valid-until-9999": (
-        "police-signals",
-        UserRole.police,
-        {**_ORDER, "valid_until": "9999-12-31"},
-        ["body"],
-    ),
-    "valid-until-after-5-years": (
-        "police-signals",
-        UserRole.police,
-        {**_ORDER, "valid_until": "2030-03-14"},
-        ["body"],
-    ),
+Case = tuple[str, UserRole, dict[str, Any], list[str | int]]
+
+
+def _survey(field: str, value: Any) -> Case:
+    """A school survey whose `field` is `value`: refused, naming the field."""
+    return ("school-surveys", UserRole.school, {**_SURVEY, field: value}, ["body", field])
+
+
+def _order(valid_until: str) -> Case:
+    """A protective order valid until `valid_until`: refused by the body's own check."""
+    return ("police-signals", UserRole.police, {**_ORDER, "valid_until": valid_until}, ["body"])
+
+
+REFUSED: dict[str, Case] = {
+    "iin-born-2099": _survey("subject_iin", _iin_born(dt.date(2099, 3, 1))),
+    "event-in-year-1": _survey("event_date", "0001-01-01"),
+    "event-in-1899": _survey("event_date", "1899-12-31"),
+    "int-as-string": _survey("feels_safe", "3"),
+    "int-as-true": _survey("days_absent", True),
+    "bool-as-1": _survey("seen_violence", 1),
+    "bool-as-string": _survey("seen_violence", "yes"),
+    "valid-until-before-event": _order("2025-03-11"),
+    "valid-until-9999": _order("9999-12-31"),
+    "valid-until-after-5-years": _order("2030-03-14"),
 }
 
 

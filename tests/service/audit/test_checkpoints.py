@@ -54,6 +54,7 @@ from service.storage.checkpoints import (
     load_signing_key,
 )
 from service.storage.tables import AccessLogEntry
+from tests.service.audit.reads import get_family, read_families
 from tests.service.conftest import Service, make_settings
 
 COUNCIL = UserRole.council
@@ -63,24 +64,10 @@ AUDITOR = UserRole.auditor
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def read(service: Service, n: int = 1) -> None:
-    """`n` reads of family data, each logged in a batch of its own."""
-    families = service.seeded.families["Almaly"]
-    for i in range(n):
-        response = service.client.get(
-            f"/v1/families/{families[i % len(families)]}",
-            headers=service.headers(COUNCIL, "Almaly"),
-        )
-        assert response.status_code == 200, response.text
-
-
 def assert_read_refused(service: Service) -> None:
     """A read of family data is refused because its log entry cannot be appended."""
     family = service.seeded.families["Almaly"][0]
-    response = service.client.get(
-        f"/v1/families/{family}", headers=service.headers(COUNCIL, "Almaly")
-    )
-    assert response.status_code == 503, response.text
+    response = get_family(service, family, status=503)
     assert response.json()["detail"] == REFUSAL
     assert family not in response.text
 
@@ -170,7 +157,7 @@ def restart(service: Service, tmp_path: Path) -> Iterator[Service]:
 
 
 def test_an_untouched_log_verifies_against_its_checkpoint(service: Service) -> None:
-    read(service, 5)
+    read_families(service, 5)
     result = check(service)
     assert (result["ok"], result["entries"], result["first_bad"], result["problems"]) == (
         True, 5, None, [],
@@ -191,7 +178,7 @@ def test_decisions_are_anchored_with_their_write(service: Service) -> None:
         headers=service.headers(COUNCIL, "Almaly"),
     )
     assert response.status_code == 201, response.text
-    read(service)
+    read_families(service)
     result = check(service)
     assert result["ok"] is True
     assert result["checkpoint"]["count"] == 2
@@ -212,7 +199,7 @@ def test_edits_cover_every_hashed_field() -> None:
 
 @pytest.mark.parametrize("column", list(EDITS))
 def test_1_an_edited_row_is_detected_for_each_field(service: Service, column: str) -> None:
-    read(service, 4)
+    read_families(service, 4)
     with service.state.sessions() as session:
         session.execute(
             update(AccessLogEntry).where(AccessLogEntry.id == 2).values({column: EDITS[column]})
@@ -225,21 +212,21 @@ def test_1_an_edited_row_is_detected_for_each_field(service: Service, column: st
 
 
 def test_2_a_deleted_middle_row_is_detected(service: Service) -> None:
-    read(service, 4)
+    read_families(service, 4)
     write_rows(service, [r for r in rows(service) if r["id"] != 2])
     result = check(service)
     assert (result["ok"], result["first_bad"]) == (False, 3)
 
 
 def test_3_a_deleted_first_row_is_detected(service: Service) -> None:
-    read(service, 4)
+    read_families(service, 4)
     write_rows(service, rows(service)[1:])
     result = check(service)
     assert (result["ok"], result["first_bad"]) == (False, 2)
 
 
 def test_4_swapped_rows_are_detected(service: Service) -> None:
-    read(service, 4)
+    read_families(service, 4)
     entries = rows(service)
     entries[1], entries[2] = {**entries[2], "id": 2}, {**entries[1], "id": 3}
     write_rows(service, entries)
@@ -248,7 +235,7 @@ def test_4_swapped_rows_are_detected(service: Service) -> None:
 
 
 def test_5_a_row_inserted_without_recomputing_hashes_is_detected(service: Service) -> None:
-    read(service, 4)
+    read_families(service, 4)
     entries = rows(service)
     inserted = {**forge(entries[1], 1, start_id=3)[0], "hash": secrets.token_hex(32)}
     shifted = [{**r, "id": r["id"] + 1} for r in entries[2:]]
@@ -263,7 +250,7 @@ def test_5_a_row_inserted_without_recomputing_hashes_is_detected(service: Servic
 def test_6_7_8_deleted_newest_rows_are_detected_and_appends_refused(
     service: Service, case: str, keep: int
 ) -> None:
-    read(service, 12)
+    read_families(service, 12)
     write_rows(service, rows(service)[:keep])
     result = check(service)
     assert result["ok"] is False
@@ -276,7 +263,7 @@ def test_6_7_8_deleted_newest_rows_are_detected_and_appends_refused(
 def test_9_a_forged_row_with_a_correct_hash_is_detected_and_appends_refused(
     service: Service,
 ) -> None:
-    read(service, 3)
+    read_families(service, 3)
     entries = rows(service)
     write_rows(service, forge(entries[-1], 1, start_id=4), replace=False)
     result = check(service)
@@ -288,7 +275,7 @@ def test_9_a_forged_row_with_a_correct_hash_is_detected_and_appends_refused(
 def test_10_an_edit_followed_by_recomputing_every_later_hash_is_detected(
     service: Service,
 ) -> None:
-    read(service, 6)
+    read_families(service, 6)
     entries = rows(service)
     entries[2]["family_id"] = "F-hidden"
     write_rows(service, rehash(entries))
@@ -302,7 +289,7 @@ def test_10_an_edit_followed_by_recomputing_every_later_hash_is_detected(
 
 
 def test_11_a_truncation_then_appends_reusing_ids_is_detected(service: Service) -> None:
-    read(service, 5)
+    read_families(service, 5)
     write_rows(service, [])
     # The service appends nothing to a truncated log, so it never gives a deleted id again ...
     assert_read_refused(service)
@@ -317,7 +304,7 @@ def test_11_a_truncation_then_appends_reusing_ids_is_detected(service: Service) 
 
 
 def test_12_an_edited_checkpoint_file_is_detected(service: Service, tmp_path: Path) -> None:
-    read(service, 3)
+    read_families(service, 3)
     path = service.state.anchor.file.path
     lines = checkpoint_lines(service)
     last = json.loads(lines[-1])
@@ -335,7 +322,7 @@ def test_12_an_edited_checkpoint_file_is_detected(service: Service, tmp_path: Pa
 def test_12_an_edited_older_line_of_the_checkpoint_file_is_detected(service: Service) -> None:
     """Only the last line's signature is checked; each line signs the hash of the one before,
     so an edit anywhere breaks a link."""
-    read(service, 3)
+    read_families(service, 3)
     path = service.state.anchor.file.path
     lines = checkpoint_lines(service)
     second = json.loads(lines[1])
@@ -349,7 +336,7 @@ def test_12_an_edited_older_line_of_the_checkpoint_file_is_detected(service: Ser
 
 
 def test_13_a_truncated_checkpoint_file_is_detected(service: Service) -> None:
-    read(service, 3)
+    read_families(service, 3)
     path = service.state.anchor.file.path
     path.write_text("\n".join(checkpoint_lines(service)[:-2]) + "\n")
     result = check(service)
@@ -359,7 +346,7 @@ def test_13_a_truncated_checkpoint_file_is_detected(service: Service) -> None:
 
 
 def test_14_a_checkpoint_signed_with_another_key_is_detected(service: Service) -> None:
-    read(service, 3)
+    read_families(service, 3)
     entries = rows(service)
     forged = forge(entries[-1], 2, start_id=4)
     write_rows(service, forged, replace=False)
@@ -380,9 +367,9 @@ def test_14_a_checkpoint_signed_with_another_key_is_detected(service: Service) -
 
 
 def test_15_a_database_restored_from_an_older_backup_is_detected(service: Service) -> None:
-    read(service, 4)
+    read_families(service, 4)
     backup = rows(service)
-    read(service, 4)
+    read_families(service, 4)
     write_rows(service, backup)
     result = check(service)
     assert result["ok"] is False
@@ -394,7 +381,7 @@ def test_15_a_database_restored_from_an_older_backup_is_detected(service: Servic
 def test_16_a_chain_extended_while_the_service_was_stopped_is_refused_at_start_up(
     service: Service, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    read(service, 3)
+    read_families(service, 3)
     write_rows(service, forge(rows(service)[-1], 5, start_id=4), replace=False)
     with caplog.at_level(logging.ERROR, logger="service.storage.anchor"):
         for restarted in restart(service, tmp_path):
@@ -415,9 +402,9 @@ def test_16_a_chain_extended_while_the_service_was_stopped_is_refused_at_start_u
 def test_a_rollback_of_the_database_and_the_checkpoint_file_is_caught_by_the_auditors_copy(
     service: Service,
 ) -> None:
-    read(service, 3)
+    read_families(service, 3)
     backup_rows, backup_file = rows(service), service.state.anchor.file.path.read_bytes()
-    read(service, 3)
+    read_families(service, 3)
     kept = latest_checkpoint(service)  # the auditor's copy
     assert kept["count"] == 6
     ok = check(service, kept)
@@ -433,7 +420,7 @@ def test_a_rollback_of_the_database_and_the_checkpoint_file_is_caught_by_the_aud
 
 
 def test_a_forged_tail_as_long_as_the_real_one_is_detected(service: Service) -> None:
-    read(service, 6)
+    read_families(service, 6)
     entries = rows(service)
     write_rows(service, [*entries[:3], *forge(entries[2], 3, start_id=4)])
     result = check(service)
@@ -443,7 +430,7 @@ def test_a_forged_tail_as_long_as_the_real_one_is_detected(service: Service) -> 
 
 
 def test_a_tampered_auditor_checkpoint_is_refused(service: Service) -> None:
-    read(service, 2)
+    read_families(service, 2)
     kept = latest_checkpoint(service)
     result = check(service, {**kept, "count": 1, "last_id": 1})
     assert result["ok"] is False
@@ -460,7 +447,7 @@ def test_a_tampered_auditor_checkpoint_is_refused(service: Service) -> None:
 def test_a_checkpoint_whose_fields_do_not_fit_together_is_a_422(service: Service) -> None:
     """Found by the schemathesis run: each field valid, together impossible (a count of
     entries with no last id) used to escape as a 500."""
-    read(service, 1)
+    read_families(service, 1)
     kept = latest_checkpoint(service)
     response = service.client.post(
         "/v1/audit/access-log/verify",
@@ -478,7 +465,7 @@ def test_a_crash_between_commit_and_committed_checkpoint_is_not_tampering(
 ) -> None:
     """The committed line of the last batch is missing (the process died, or its write
     failed): the pending line signed that head, so the service confirms it and goes on."""
-    read(service, 2)
+    read_families(service, 2)
     original = CheckpointFile.append
 
     def no_committed_line(self: CheckpointFile, checkpoint: Any, *, sync: bool) -> tuple[int, str]:
@@ -487,13 +474,13 @@ def test_a_crash_between_commit_and_committed_checkpoint_is_not_tampering(
         return original(self, checkpoint, sync=sync)
 
     monkeypatch.setattr(CheckpointFile, "append", no_committed_line)
-    read(service)  # committed; only its pending line reached the file
+    read_families(service)  # committed; only its pending line reached the file
     monkeypatch.undo()
     assert json.loads(checkpoint_lines(service)[-1])["state"] == "pending"
     for restarted in restart(service, tmp_path):
         assert restarted.state.anchor.problem is None
         assert json.loads(checkpoint_lines(restarted)[-1])["state"] == "committed"
-        read(restarted)
+        read_families(restarted)
         result = check(restarted)
         assert (result["ok"], result["entries"]) == (True, 4)
 
@@ -501,20 +488,16 @@ def test_a_crash_between_commit_and_committed_checkpoint_is_not_tampering(
 def test_a_failed_pending_checkpoint_fails_the_batch_and_nothing_is_committed(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read(service, 2)
+    read_families(service, 2)
 
     def broken(self: CheckpointFile, checkpoint: Any, *, sync: bool) -> tuple[int, str]:
         raise OSError("disk full")
 
     monkeypatch.setattr(CheckpointFile, "append", broken)
-    family = service.seeded.families["Almaly"][0]
-    response = service.client.get(
-        f"/v1/families/{family}", headers=service.headers(COUNCIL, "Almaly")
-    )
-    assert response.status_code == 503
+    get_family(service, status=503)
     monkeypatch.undo()
     assert len(rows(service)) == 2  # never committed unsigned
-    read(service)
+    read_families(service)
     assert check(service)["ok"] is True
 
 
@@ -522,20 +505,20 @@ def test_two_services_on_one_database_and_file_keep_one_anchored_chain(
     service: Service, tmp_path: Path
 ) -> None:
     """Like two processes of `patronage serve --workers 2`: each reads what the other signed."""
-    read(service, 2)
+    read_families(service, 2)
     for other in restart(service, tmp_path):
         for _ in range(3):
-            read(other)
-            read(service)
+            read_families(other)
+            read_families(service)
         result = check(other)
         assert (result["ok"], result["entries"]) == (True, 8), result["problems"]
     assert service.state.anchor.problem is None
 
 
 def test_ids_continue_after_a_restart(service: Service, tmp_path: Path) -> None:
-    read(service, 3)
+    read_families(service, 3)
     for restarted in restart(service, tmp_path):
-        read(restarted, 2)
+        read_families(restarted, 2)
         assert [r["id"] for r in rows(restarted)] == [1, 2, 3, 4, 5]
         assert check(restarted)["ok"] is True
 
@@ -544,7 +527,7 @@ def test_an_existing_chain_without_a_checkpoint_file_is_anchored_once(
     service: Service, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The first start of a version with checkpoints (or after the file was moved away)."""
-    read(service, 3)
+    read_families(service, 3)
     service.state.anchor.file.path.rename(tmp_path / "moved-away.jsonl")
     with caplog.at_level(logging.WARNING, logger="service.storage.anchor"):
         for restarted in restart(service, tmp_path):
@@ -558,7 +541,7 @@ def test_the_checkpoint_route_gives_the_key_to_check_signatures(service: Service
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    read(service, 2)
+    read_families(service, 2)
     response = service.client.get(
         "/v1/audit/access-log/checkpoint", headers=service.headers(AUDITOR)
     )
@@ -653,7 +636,7 @@ def test_the_page_verifies_against_the_checkpoints_and_a_kept_one(sqlite_service
     import html
     import re
 
-    read(sqlite_service, 3)
+    read_families(sqlite_service, 3)
     client = auditor_page(sqlite_service)
     page = client.get("/ui/audit/access-log?verify=1", headers={"Accept-Language": "en"})
     assert "The chain is intact: 3 entries verified." in page.text

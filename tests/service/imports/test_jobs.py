@@ -98,8 +98,8 @@ def test_a_job_interrupted_midway_stores_nothing(
         jobs, "import_rows",
         lambda *a, **k: run.import_rows(*a, **{**k, "progress": crash_after_two_batches}),
     )  # fmt: skip
-    jobs.run_job(service.state, job_id, principal=user, kind=ImportKind.school_survey,
-                 historical=False, path=path, filename="job.csv")  # fmt: skip
+    upload = jobs.JobUpload(user, ImportKind.school_survey, False, path, "job.csv")
+    jobs.run_job(service.state, job_id, upload)
     assert seen == [2, 4]
     assert _count(service) == before
     result = _wait(service, job_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 from sqlalchemy.engine import make_url
@@ -38,11 +39,18 @@ def database_name(settings: Settings) -> str:
     return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
 
 
-def load_database(settings: Settings | None = None) -> Events:
-    """Every linked record of the service's database, migrated first (idempotent)."""
-    from service.records.export import load_contract
-    from service.storage.db import make_engine, read_connection
-    from service.storage.migrate import upgrade
+#: The local user the model commands' database reads are logged as.
+CLI_READER: Final = "cli-model"
+
+
+def load_database(settings: Settings | None = None, *, purpose: str) -> Events:
+    """Every linked record of the service's database, migrated first (idempotent); the read is
+    written to the access log as `cli-model` reading for `purpose` (the command's name)."""
+    from service.auth.security import InsecureSettingsError
+    from service.model_source import StaticModelSource
+    from service.records.export import read_contract
+    from service.records.importer import cli_principal
+    from service.state import build_state
 
     settings = settings or get_settings()
     url = make_url(settings.sqlalchemy_url)
@@ -52,13 +60,17 @@ def load_database(settings: Settings | None = None) -> Events:
             "district's records first (`patronage import`), set DATABASE_URL, or give "
             "--data DIR"
         )
-    engine = make_engine(settings.sqlalchemy_url)
+    # The service's own state: the read goes into its access log, anchored by its checkpoints.
     try:
-        upgrade(engine)
-        with read_connection(engine) as conn:
-            events = load_contract(conn)
+        state = build_state(settings, models=StaticModelSource())
+    except InsecureSettingsError as exc:
+        raise DataSourceError(str(exc)) from None
+    try:
+        with state.sessions() as session:
+            user = cli_principal(session, CLI_READER)
+            events = read_contract(state.engine, session, user=user, purpose=purpose)
     finally:
-        engine.dispose()
+        state.engine.dispose()
     if events.families.height == 0:
         raise DataSourceError(
             f"--data: not given, and the database {database_name(settings)} holds no families: "
@@ -67,8 +79,9 @@ def load_database(settings: Settings | None = None) -> Events:
     return events
 
 
-def load_source(data: Path | None, *, truth: bool = False) -> Source:
-    """`--data DIR` (with the simulator's truth when asked and present), else the database."""
+def load_source(data: Path | None, *, purpose: str, truth: bool = False) -> Source:
+    """`--data DIR` (with the simulator's truth when asked and present), else the database (its
+    read logged for `purpose`, the command's name)."""
     from features.loaders import load_events, load_truth
 
     if data is not None:
@@ -76,4 +89,5 @@ def load_source(data: Path | None, *, truth: bool = False) -> Source:
         truth_frame = load_truth(data) if truth and (data / "truth.parquet").is_file() else None
         return Source(events=events, truth=truth_frame, name=str(data))
     settings = get_settings()
-    return Source(events=load_database(settings), truth=None, name=database_name(settings))
+    events = load_database(settings, purpose=purpose)
+    return Source(events=events, truth=None, name=database_name(settings))

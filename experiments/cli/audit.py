@@ -117,7 +117,7 @@ def _join_records(
             "labels from the records"
         )
     try:
-        events = load_source(data).events
+        events = load_source(data, purpose="audit").events
     except ValueError as exc:
         raise fail(str(exc)) from None
     frame = frame.with_columns(pl.col("family_id").cast(pl.String))

@@ -30,7 +30,7 @@ def _run(data: Path | None, out: Path, what: str, step: Callable[[Events], pl.Da
         where = data if data is not None else "the database"
         task = progress.add_task(f"loading and validating {where}", total=None)
         try:
-            events = load_source(data).events
+            events = load_source(data, purpose=what).events
         except (DataValidationError, DataSourceError) as exc:
             raise fail(str(exc)) from None
         progress.update(task, description=f"building {what} for {events.families.height} families")

@@ -60,11 +60,13 @@ def _progress() -> Iterator[Callable[[str], None]]:
             raise fail(str(exc)) from None
 
 
-def _load(data: Path | None, say: Callable[[str], None], *, truth: bool = False) -> tuple[Any, Any]:
+def _load(
+    data: Path | None, say: Callable[[str], None], *, purpose: str, truth: bool = False
+) -> tuple[Any, Any]:
     from experiments.data_source import load_source
 
     say(f"loading and validating {data if data is not None else 'the database'}")
-    source = load_source(data, truth=truth)
+    source = load_source(data, purpose=purpose, truth=truth)
     return source.events, source.truth
 
 
@@ -154,7 +156,7 @@ def train_command(
         params=BoosterParams(seed=seed),
     )
     with _progress() as say:
-        events, truth = _load(data, say, truth=True)
+        events, truth = _load(data, say, purpose="train", truth=True)
         result = train(
             events,
             config=config,
@@ -197,7 +199,7 @@ def score_command(
     with _progress() as say:
         say(f"loading model {model}")
         risk_model, _info = tracking.load_model(model)
-        events, _ = _load(data, say)
+        events, _ = _load(data, say, purpose="score")
         say(f"building features as of {day.isoformat()}")
         features = build_features(events, as_of=day)
         say(f"scoring {features.height:,} families")
@@ -246,7 +248,7 @@ def explain_command(
         raise fail(f"--lang: expected kk, ru or en, got {lang!r}")
     with _progress() as say:
         risk_model, _ = tracking.load_model(model)
-        events, _ = _load(data, say)
+        events, _ = _load(data, say, purpose="explain")
         features = build_features(events, as_of=day).filter(pl.col("family_id") == family)
         if features.height == 0:
             raise CliError(
@@ -289,7 +291,7 @@ def evaluate_command(
     with _progress() as say:
         say(f"loading model {model}")
         risk_model, info = tracking.load_model(model)
-        events, truth = _load(data, say, truth=True)
+        events, truth = _load(data, say, purpose="evaluate", truth=True)
         simulation = simulation_config(data)
         info_dict = {k: str(v) for k, v in asdict(info).items()} if info else {"uri": model}
         result = evaluate(

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from experiments import tracking
+from experiments.data_source import CLI_READER
 from experiments.model_source import TrackingModelSource
 from experiments.registration import register_run
 from experiments.training import TrainingConfig, train
@@ -24,8 +25,9 @@ from features.simulator import SimulationConfig, simulate, write_population
 from service.lists.generate import generate_lists
 from service.lists.schemas import SnapshotRead
 from service.model_source import Champion
-from service.records.export import load_contract
-from service.storage.db import read_connection
+from service.records.export import read_contract
+from service.records.importer import cli_principal
+from service.storage.db import make_sessionmaker
 from service.storage.tables import MedicalScreeningRow, PoliceSignalRow, SchoolSurveyRow, User
 
 DEFAULT_FAMILIES: Final = 20_000
@@ -116,8 +118,9 @@ def ensure_champion(
         "and promotion gate)"
     )
     try:
-        with read_connection(engine) as conn:
-            events = load_contract(conn)
+        with make_sessionmaker(engine)() as session:
+            user = cli_principal(session, CLI_READER)
+            events = read_contract(engine, session, user=user, purpose="train")
         result = train(events, config=TrainingConfig(until=until), progress=say)
         tracked = register_run(result, settings=models.settings, progress=say)
     except (DataValidationError, LookupError, ValueError) as exc:

@@ -108,8 +108,10 @@ def run_job(state: ServiceState, job_id: int, upload: JobUpload) -> ImportResult
         return result
     except ServiceError as exc:
         _fail(state, job_id, detail=exc.detail)
-    except Exception:
-        logger.exception("import job %s failed", job_id)
+    except Exception as exc:
+        # No traceback: a database error's text may quote the failing row (a name).
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or "-"
+        logger.error("import job %s failed: %s (SQLSTATE %s)", job_id, type(exc).__name__, sqlstate)
         _fail(state, job_id, detail="the upload failed on the server; nothing was stored")
     finally:
         upload.path.unlink(missing_ok=True)

@@ -18,7 +18,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Final
 
@@ -97,6 +97,18 @@ def header_name(cell: object) -> str:
     return match.group(1) if match else text.lower()
 
 
+_COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+
+
+def _names_only(cells: Iterable[str]) -> str:
+    """The cells that look like column names; the others only counted. A file without its
+    header row has a row of data in its place, and that may hold an IIN or a name."""
+    cells = list(cells)
+    names = [c for c in cells if _COLUMN_NAME.fullmatch(c)][:10]
+    others = len(cells) - len(names)
+    return ", ".join([*names, *([f"{others} cells that are not column names"] if others else [])])
+
+
 def check_header(header: list[str], columns: Columns) -> None:
     """Raise `ImportFileError` for missing, unexpected or repeated columns."""
     problems = []
@@ -105,8 +117,7 @@ def check_header(header: list[str], columns: Columns) -> None:
         problems.append(f"missing columns: {', '.join(missing)}")
     extra = [c for c in header if c not in columns.allowed]
     if extra:
-        shown = ", ".join(c if len(c) <= 40 else c[:40] + "..." for c in extra)
-        problems.append(f"unexpected columns: {shown}")
+        problems.append(f"unexpected columns: {_names_only(extra)}")
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         problems.append(f"repeated columns: {', '.join(repeated)}")
@@ -284,7 +295,7 @@ def read_ndjson(stream: IO[bytes], columns: Columns) -> RowSource:
                 extra = [k for k in value if k not in allowed]
                 if extra:
                     raise ImportFileError(
-                        f"line {number}: unexpected keys: {', '.join(map(str, extra[:10]))} "
+                        f"line {number}: unexpected keys: {_names_only(map(str, extra))} "
                         f"(expected only {', '.join(columns.allowed)})"
                     )
                 if isinstance(value.get("forms"), list):

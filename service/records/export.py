@@ -32,6 +32,8 @@ from service.storage.tables import Person
 
 #: The access-log action of an export (one entry per table: `export.<table> rows=<n>`).
 EXPORT_ACTION: Final = "export"
+#: Access-log action of a model command reading every family from the database.
+READ_ACTION: Final = "read-records"
 
 
 def _iin_hashes(conn: Connection) -> pl.DataFrame:
@@ -83,3 +85,15 @@ def export_contract(
         for name, rows in counts.items():
             access_log.log_read(session, user=user, action=f"{EXPORT_ACTION}.{name} rows={rows}")
     return counts
+
+
+def read_contract(engine: Engine, session: Session, *, user: Principal, purpose: str) -> Events:
+    """Every linked record, as `load_contract` gives it, for a command that reads the whole
+    database (`patronage train`, `score`, the demo's training): pseudonymous, but family data
+    all the same, so the read is logged (who, which command, how many families) before the
+    records are returned (guardrail 6)."""
+    with read_connection(engine) as conn:
+        events = load_contract(conn)
+    action = f"{READ_ACTION}.{purpose} families={events.families.height}"
+    access_log.log_read(session, user=user, action=action)
+    return events

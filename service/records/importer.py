@@ -48,12 +48,13 @@ class ImportResult:
     skipped: dict[str, int]
 
 
-def cli_principal(session: Session) -> Principal:
-    """The local user the command-line and demo uploads run as (created inactive, so nobody
-    can log in as it; its uploads are in the access log under its name)."""
-    user = session.scalar(select(User).where(User.username == CLI_USER))
+def cli_principal(session: Session, username: str = CLI_USER) -> Principal:
+    """The local user the command line and the demo run as (`cli-import` for uploads,
+    `cli-model` for the model commands' reads; created inactive, so nobody can log in as it;
+    what it does is in the access log under its name)."""
+    user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = User(username=CLI_USER, password_hash="!", role=UserRole.admin.value, active=False)
+        user = User(username=username, password_hash="!", role=UserRole.admin.value, active=False)
         session.add(user)
         session.commit()
     return Principal.of(user)

@@ -29,12 +29,15 @@ from model.training import BoosterParams
 from service.auth.roles import Principal
 from service.auth.security import hash_iin, hash_password
 from service.imports.run import import_rows
+from service.model_source import StaticModelSource
 from service.records.export import export_contract
 from service.records.importer import import_directory
 from service.settings import Settings, get_settings
+from service.state import build_state
 from service.storage.db import make_engine
 from service.storage.migrate import upgrade
 from service.storage.tables import AccessLogEntry, User
+from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.conftest import IIN_KEY, TOKEN_KEY, db_url  # noqa: F401 (fixture)
 
 UNTIL = dt.date(2024, 10, 1)
@@ -131,8 +134,16 @@ def test_the_round_trip_is_exact_and_trains_the_same_model(
     settings = Settings(
         database_url=str(engine.url.render_as_string(hide_password=False)),
         home=tmp_path, token_key=TOKEN_KEY, iin_hash_key=IIN_KEY,
+        checkpoint_key_file=checkpoint_key_file(tmp_path),
     )  # fmt: skip
-    from_db = train(load_database(settings), config=_config())
+    events = load_database(settings, purpose="train")
+    with Session(engine) as session:
+        reads = session.scalars(
+            select(AccessLogEntry.action).where(AccessLogEntry.username == "cli-model")
+        ).all()
+    # Pseudonymous, but every family's records: the read is in the access log.
+    assert reads == [f"read-records.train families={events.families.height}"]
+    from_db = train(events, config=_config())
     from_files = train(files, config=_config())
     from_export = train(exported, config=_config())
     assert from_db.data_fingerprint == from_files.data_fingerprint
@@ -166,17 +177,24 @@ def test_commands_read_the_database_without_data(
 ) -> None:
     home = tmp_path / "home"
     monkeypatch.setenv("PATRONAGE_HOME", str(home))
+    monkeypatch.setenv("PATRONAGE_TOKEN_KEY", TOKEN_KEY)
+    monkeypatch.setenv("PATRONAGE_IIN_HASH_KEY", IIN_KEY)
+    monkeypatch.setenv("PATRONAGE_CHECKPOINT_KEY_FILE", str(checkpoint_key_file(tmp_path)))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PATRONAGE_DEMO", raising=False)
     get_settings.cache_clear()
     try:
         with pytest.raises(DataSourceError, match="no database at"):
-            load_source(None)
+            load_source(None, purpose="train")
         engine = make_engine(get_settings().sqlalchemy_url)
         upgrade(engine)
-        with pytest.raises(DataSourceError, match="holds no families"):
-            load_source(None)
-        import_directory(engine, simulated, iin_key=KEY)
         engine.dispose()
+        with pytest.raises(DataSourceError, match="holds no families"):
+            load_source(None, purpose="train")
+        # Uploaded as the service would, so its access-log entries are anchored too.
+        state = build_state(get_settings(), models=StaticModelSource())
+        import_directory(state.engine, simulated, iin_key=KEY)
+        state.engine.dispose()
         runner = CliRunner()
         out = tmp_path / "features.parquet"
         result = runner.invoke(app, ["features", "--as-of", "2024-06-01", "--out", str(out)])

@@ -305,3 +305,26 @@ def test_templates_upload_as_they_are(sqlite_service: Service, lang: str, kind: 
     stored = upload(sqlite_service, role, "Almaly", kind=kind, content=response.content)
     assert stored.status_code == 201, stored.text
     assert stored.json()["stored"] == 1
+
+
+@pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        # A CSV saved without its header row: the first row of data stands in its place.
+        ("upload.csv", "Айгүл Нұрланқызы,850315401231,2025-05-02\n".encode()),
+        ("upload.ndjson", b'{"850315401231": "x", "record_id": "r1"}\n'),
+    ],
+)
+def test_a_file_without_its_header_never_echoes_an_iin_or_a_name(
+    sqlite_service: Service, filename: str, content: bytes
+) -> None:
+    before = _count(sqlite_service)
+    response = upload(
+        sqlite_service, R.school, "Almaly", kind="school_survey", content=content,
+        filename=filename,
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "850315401231" not in response.text
+    assert "айгүл" not in response.text.lower()
+    assert "not column names" in response.text
+    assert _count(sqlite_service) == before

@@ -1,0 +1,2 @@
+"""Statistics for the region and the ministry: aggregate figures without names, small counts
+suppressed (issue 14)."""

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from experiments.ceiling import CeilingCheck, ceiling_frame, check_rankers
+from experiments.helped import metrics_by_help
 from experiments.rankers import all_metrics, score_rankers
 from experiments.time_split import AGENCIES, drop_agency, known_before
 from experiments.training import BASELINES, Progress, TrainingConfig, train
@@ -46,6 +47,9 @@ class EvaluationResult:
     model_info: dict[str, Any] = field(default_factory=dict)
     ablation: dict[str, dict[str, float]] = field(default_factory=dict)
     ceiling_checks: list[CeilingCheck] = field(default_factory=list)
+    #: The model's figures for families with and without delivered measures
+    #: (`experiments.helped`); empty when no measures are known.
+    by_help: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def leakage_reasons(self) -> list[str]:
@@ -69,6 +73,7 @@ class EvaluationResult:
             "leakage_reasons": self.leakage_reasons,
             "ceiling_checks": [c.to_dict() for c in self.ceiling_checks],
             "ablation": self.ablation,
+            "by_help": self.by_help,
             "notes": [
                 "label = a recorded serious incident in the horizon; recorded is not happened",
                 "precision/recall@k are tie-aware: precision_at_* at the worst ordering of ties, "
@@ -78,6 +83,9 @@ class EvaluationResult:
                 "lift shares = (P@5% ranker - base rate) / (P@5% reference - base rate)",
                 "'_district' figures flag the top k% of each district (the council capacity)",
                 "ranking figures use the raw score; Brier and ECE the calibrated probability",
+                "by_help: the model on families with a measure delivered from 6 months before "
+                "the as-of date to the end of the label window, and on the others; help can "
+                "prevent the incident the label counts (the label is censored by help)",
             ],
         }
 
@@ -196,12 +204,16 @@ def evaluate(
     model_info: dict[str, Any] | None = None,
     progress: Progress | None = None,
     simulation: SimulationConfig | None = None,
+    measures: pl.DataFrame | None = None,
 ) -> EvaluationResult:
     """Score the model and the baselines at `as_of`; label with every recorded outcome.
 
     With `simulation` (the configuration of the simulator that wrote `events`,
     `experiments.ceiling.simulation_config`) the records ceiling is scored too, and every
-    ranker is checked against it for leakage.
+    ranker is checked against it for leakage. With non-empty `measures` (the council's measures:
+    `family_id, decided_on, status, delivered_on`) the model is also judged separately on
+    families with and without delivered measures (`experiments.helped`); the measures never
+    reach the features.
     """
     say = progress or (lambda _msg: None)
     horizon = model.horizon_months_
@@ -233,6 +245,11 @@ def evaluate(
     comparison, leakage = compare(metrics)
     checks = check_rankers(scored.rows["label"].to_numpy(), scored.ranking)
     leakage = leakage or any(c.alarm for c in checks)
+    by_help = (
+        metrics_by_help(scored, measures, as_of=as_of, horizon_months=horizon)
+        if measures is not None and measures.height > 0
+        else {}
+    )
     return EvaluationResult(
         as_of=as_of,
         horizon_months=horizon,
@@ -243,6 +260,7 @@ def evaluate(
         leakage_suspected=leakage,
         model_info=model_info or {},
         ceiling_checks=checks,
+        by_help=by_help,
     )
 
 

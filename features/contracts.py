@@ -316,6 +316,24 @@ EVENT_TABLES: Final = (
 )
 
 
+#: The simulated council's measures (`assistance.parquet`, `features.simulator.assistance`):
+#: one row per measure. Not an event table: the council's own record of the help it arranged,
+#: used to judge the model on helped and other families. Never a feature (the label is
+#: censored by the help, `docs/model.md`): not in `TABLES` or `Events`.
+ASSISTANCE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "family_id": pl.String(),
+    "person_id": pl.String(),  # null for a measure addressed to the whole family
+    "measure": pl.String(),
+    "agency": pl.String(),
+    "target": pl.String(),
+    "decided_on": pl.Date(),
+    "due_on": pl.Date(),
+    "status": pl.String(),  # delivered | declined | unreachable | acknowledged
+    "delivered_on": pl.Date(),
+}
+ASSISTANCE_STATUSES: Final = frozenset({"delivered", "declined", "unreachable", "acknowledged"})
+
+
 def empty_table(name: str) -> pl.DataFrame:
     """An empty frame with the schema of table `name`."""
     return pl.DataFrame(schema=TABLES[name])

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import polars as pl
 
-from features.contracts import ENUM_COLUMNS, EVENT_TABLES, PROTECTION_KINDS, TABLES, Events
+from features.contracts import (
+    ASSISTANCE_SCHEMA,
+    ASSISTANCE_STATUSES,
+    ENUM_COLUMNS,
+    EVENT_TABLES,
+    PROTECTION_KINDS,
+    TABLES,
+    Events,
+)
 
 
 class DataValidationError(ValueError):
@@ -52,6 +60,41 @@ def load_truth(directory: Path) -> pl.DataFrame:
     """Read and validate the simulator's ground truth (`truth.parquet`); never a feature input."""
     frame = _read(Path(directory), "truth")
     return _validate_table("truth", frame)
+
+
+def load_assistance(directory: Path) -> pl.DataFrame | None:
+    """The simulated council's measures (`assistance.parquet`), validated, or None when the
+    directory has none (written before the council existed, or by `patronage export`).
+
+    Only evaluation reads it, to judge the model on helped and other families: the feature
+    pipeline never does (a case's measures must never lower a family's score)."""
+    path = Path(directory) / "assistance.parquet"
+    if not path.is_file():
+        return None
+    frame = pl.read_parquet(path)
+    schema = ASSISTANCE_SCHEMA
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            "assistance", ", ".join(missing), frame.height, "the column(s) present", "missing"
+        )
+    for column, dtype in schema.items():
+        if frame.schema[column] != dtype:
+            raise DataValidationError(
+                "assistance", column, frame.height, str(dtype), str(frame.schema[column])
+            )
+    frame = frame.select(list(schema))
+    bad = int((~frame["status"].is_in(sorted(ASSISTANCE_STATUSES))).sum())
+    if bad:
+        raise DataValidationError(
+            "assistance", "status", bad, f"one of {', '.join(sorted(ASSISTANCE_STATUSES))}", "other"
+        )
+    undated = int(((frame["status"] == "delivered") != frame["delivered_on"].is_not_null()).sum())
+    if undated:
+        raise DataValidationError(
+            "assistance", "delivered_on", undated, "a date exactly for delivered measures", "not"
+        )
+    return frame
 
 
 def validate_events(events: Events) -> Events:

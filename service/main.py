@@ -23,20 +23,25 @@ from service.audit import routes as audit
 from service.auth import routes as auth
 from service.auth.access import principal_from_token, token_from_request
 from service.auth.roles import UserRole
+from service.cases import routes as cases
 from service.decisions import routes as decisions
 from service.errors import install_handlers
 from service.families import routes as families
 from service.imports import jobs as import_jobs
 from service.imports import routes as imports
 from service.lists import routes as lists
+from service.meetings import routes as meetings
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.security_headers import HeadedFastAPI
 from service.model_source import ModelSource
 from service.openapi import install_openapi
 from service.records import routes as records
 from service.request_log import install_request_log
+from service.retention import routes as retention
 from service.settings import Settings, get_settings
 from service.state import build_state
+from service.statistics import routes as statistics
+from service.subjects import routes as subjects
 from service.ui import install as install_ui
 
 logger = logging.getLogger(__name__)
@@ -139,12 +144,20 @@ def create_app(settings: Settings | None = None, *, models: ModelSource) -> Fast
         lists.alerts_router,
         families.council_router,
         decisions.router,
+        cases.read_router,
+        cases.council_router,
+        cases.referrals_router,
         records.corrections_router,
+        records.submitter_router,
         lists.explain_router,
+        meetings.router,
+        subjects.router,
         audit.audit_router,
         audit.models_router,
         lists.generate_router,
         admin.router,
+        retention.router,
+        statistics.router,
     ):
         app.include_router(router)
     install_ui(app)  # web pages under /ui (service/ui)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +62,50 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest multipart/form-data body (file uploads such as POST /v1/imports).",
     )
+    # Retention (issue 14, `service.retention`, docs/data-protection.md): whole periods, at
+    # least 1; `patronage retention --apply` destroys what is past them.
+    retention_family_years: int = Field(
+        default=5,
+        description="Years a family's data is kept after its last activity (a record, a "
+        "decision, case work), and never before the youngest member comes of age plus "
+        "`retention_after_majority_years`.",
+    )
+    retention_after_majority_years: int = Field(
+        default=1,
+        description="Years a family's data is kept at least after the end of the year its "
+        "youngest member turns 18.",
+    )
+    retention_unlinked_years: int = Field(
+        default=2,
+        description="Years a record whose subject the register never knew (unlinked) is kept "
+        "after it was known to the service.",
+    )
+    retention_import_report_days: int = Field(
+        default=365,
+        description="Days an upload's job and its per-row report are kept after it ended.",
+    )
+
+    @field_validator(
+        "retention_family_years",
+        "retention_after_majority_years",
+        "retention_unlinked_years",
+        "retention_import_report_days",
+        mode="before",
+    )
+    @classmethod
+    def _positive_period(cls, value: object, info: ValidationInfo) -> object:
+        """A retention period of zero or less would destroy data at once: refused, naming the
+        environment variable."""
+        name = f"PATRONAGE_{str(info.field_name).upper()}"
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(
+                f"{name}: expected a whole number of at least 1, got {value!r}"
+            ) from None
+        if number < 1:
+            raise ValueError(f"{name}: expected a whole number of at least 1, got {number}")
+        return number
 
     @property
     def resolved_home(self) -> Path:

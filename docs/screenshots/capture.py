@@ -4,8 +4,8 @@
     .venv/bin/python docs/screenshots/capture.py --url http://127.0.0.1:8137 \
         --credentials /tmp/demo-shots/demo-credentials.json
 
-Signs in as the demo's council member, auditor and admin with headless Debian chromium
-(Playwright) and writes the PNGs next to this file (or to --out).
+Signs in as the demo's council member, a clinic user, the auditor and the ministry with
+headless Debian chromium (Playwright) and writes the PNGs next to this file (or to --out).
 """
 
 from __future__ import annotations
@@ -29,12 +29,18 @@ NAMES = (
     "fairness",
     "auditor-explanation",
     "access-log",
+    "case",
+    "agenda",
+    "dashboard",
+    "referrals-kk",
+    "screening-form",
+    "statistics",
 )
 
 
-def _user(credentials: dict[str, Any], role: str) -> dict[str, Any]:
+def _user(credentials: dict[str, Any], role: str, district: str | None = None) -> dict[str, Any]:
     for user in credentials["users"]:
-        if user["role"] == role:
+        if user["role"] == role and (district is None or user["district"] == district):
             return dict(user)
     raise SystemExit(f"credentials: no user with role {role!r}")
 
@@ -72,7 +78,7 @@ def _shot(page: Page, out: Path, name: str, *, full: bool = False) -> None:
 
 
 def capture(url: str, credentials: dict[str, Any], out: Path) -> None:
-    """Sign in as the demo users and save the eight screenshots into `out`."""
+    """Sign in as the demo users and save the screenshots of `NAMES` into `out`."""
     council = _user(credentials, "council")
     district = council["district"]
     with sync_playwright() as playwright:
@@ -91,6 +97,24 @@ def capture(url: str, credentials: dict[str, Any], out: Path) -> None:
         _shot(page, out, "family", full=True)
         _go(page, f"/ui/districts/{district}/alerts?lang=ru")
         _shot(page, out, "alerts-ru")
+        _go(page, f"/ui/districts/{district}/cases?lang=en")
+        case = page.locator("main table tbody tr td a").first.get_attribute("href")
+        _go(page, _lang(case, "en"))
+        _shot(page, out, "case", full=True)
+        _go(page, f"/ui/districts/{district}/agenda?lang=en")
+        _shot(page, out, "agenda")
+        _go(page, f"/ui/districts/{district}/dashboard?lang=en")
+        _shot(page, out, "dashboard", full=True)
+
+        page = _signed_in(browser, url, _user(credentials, "clinic", district), "en-US")
+        _go(page, "/ui/referrals?lang=kk")
+        _shot(page, out, "referrals-kk")
+        _go(page, "/ui/forms/medical-screening?lang=en")
+        _shot(page, out, "screening-form", full=True)
+
+        page = _signed_in(browser, url, _user(credentials, "ministry"), "en-US")
+        _go(page, "/ui/statistics?lang=en")
+        _shot(page, out, "statistics")
 
         page = _signed_in(browser, url, _user(credentials, "auditor"), "en-US")
         _go(page, "/ui/audit/models?lang=en")

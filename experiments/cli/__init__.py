@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from experiments.cli import audit, demo, features, model, service, simulate
+from experiments.cli import audit, demo, features, model, retention, service, simulate
 from experiments.cli.logs import configure_logging
 
 app = typer.Typer(
@@ -35,11 +35,14 @@ app.command("export")(service.export_command)
 app.command("lists")(service.lists_command)
 app.command("demo")(demo.demo_command)
 app.command("users")(service.users_command)
+app.command("retention")(retention.retention_command)
 
 
 def main() -> None:
     from service.settings import get_settings
 
+    # Invalid settings (a retention period of zero, say) exit 2 naming the setting.
+    retention.settings_problem()
     # Library chatter (Alembic, MLflow, warnings) goes to a file; see experiments/cli/logs.py.
     configure_logging(get_settings().resolved_home)
     app()

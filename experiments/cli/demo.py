@@ -53,7 +53,8 @@ def demo_command(
     OUT.print(
         f"  council.<district>: the {ready.month} list of the district, its families and "
         "decisions\n  auditor: explanations, fairness report, model cards, access log\n"
-        "  admin: users, uploads, lists",
+        "  admin: users, uploads, lists\n"
+        "  regional.<region>, ministry: statistics without names (/ui/statistics)",
         highlight=False,
     )
     OUT.print(f"Libraries' messages (Alembic, MLflow) are in {log_path(settings.resolved_home)}")

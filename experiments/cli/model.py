@@ -63,11 +63,50 @@ def _progress() -> Iterator[Callable[[str], None]]:
 def _load(
     data: Path | None, say: Callable[[str], None], *, purpose: str, truth: bool = False
 ) -> tuple[Any, Any]:
+    source = _load_source(data, say, purpose=purpose, truth=truth)
+    return source.events, source.truth
+
+
+def _load_source(
+    data: Path | None,
+    say: Callable[[str], None],
+    *,
+    purpose: str,
+    truth: bool = False,
+    measures: bool = False,
+) -> Any:
     from experiments.data_source import load_source
 
     say(f"loading and validating {data if data is not None else 'the database'}")
-    source = load_source(data, purpose=purpose, truth=truth)
-    return source.events, source.truth
+    return load_source(data, purpose=purpose, truth=truth, measures=measures)
+
+
+def _help_table(by_help: dict[str, dict[str, float]]) -> Table:
+    """The model on families with and without delivered measures (`experiments.helped`)."""
+    table = Table(title="the model by help (delivered measures can prevent the label's incident)")
+    labels = {
+        "n": "families",
+        "base_rate": "base rate",
+        "auc": "auc",
+        "precision_at_5pct_expected": "E[P@5pct] in group",
+        "flagged": "on the 5pct lists",
+        "flagged_precision": "precision there",
+        "observed_to_predicted": "observed / predicted",
+    }
+    table.add_column("group", no_wrap=True)
+    for label in labels.values():
+        table.add_column(label)
+    for group, values in by_help.items():
+        table.add_row(
+            group.replace("_", " "),
+            *(
+                "–"
+                if values.get(c) is None
+                else (f"{values[c]:,.0f}" if c in ("n", "flagged") else f"{values[c]:.4f}")
+                for c in labels
+            ),
+        )
+    return table
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]], title: str) -> Table:
@@ -291,7 +330,8 @@ def evaluate_command(
     with _progress() as say:
         say(f"loading model {model}")
         risk_model, info = tracking.load_model(model)
-        events, truth = _load(data, say, purpose="evaluate", truth=True)
+        source = _load_source(data, say, purpose="evaluate", truth=True, measures=True)
+        events, truth = source.events, source.truth
         simulation = simulation_config(data)
         info_dict = {k: str(v) for k, v in asdict(info).items()} if info else {"uri": model}
         result = evaluate(
@@ -302,6 +342,7 @@ def evaluate_command(
             model_info=info_dict,
             progress=say,
             simulation=simulation,
+            measures=source.measures,
         )
         if ablation:
             config = TrainingConfig(
@@ -319,6 +360,8 @@ def evaluate_command(
     shares = _shares_table(result.metrics)
     if shares is not None:
         OUT.print(shares)
+    if result.by_help:
+        OUT.print(_help_table(result.by_help))
     OUT.print(json.dumps(result.comparison, indent=2, default=str), highlight=False)
     for reason in result.leakage_reasons:
         ERR.print(f"[red]{reason}[/red]", highlight=False)

@@ -22,7 +22,7 @@ from experiments.demo.users import largest_districts
 from features.contracts import Form, PoliceKind, Role
 from service.auth.roles import Principal, UserRole
 from service.errors import ServiceError
-from service.lists.alerts import ALERT_WINDOW_DAYS, rescore_alert
+from service.lists.alerts import rescore_alert
 from service.records.intake import submit_record
 from service.records.schemas import PoliceSignalCreate
 from service.state import ServiceState
@@ -101,8 +101,8 @@ def _alert_dates(as_of: dt.date, today: dt.date, n: int) -> list[dt.date]:
     """The last `n` days before today, never before the list's as-of date.
 
     In the list month when that is the current month; a demo whose simulated history ended
-    months ago gets recent dates instead, because the alerts view shows only the last
-    `ALERT_WINDOW_DAYS` before today."""
+    months ago gets recent dates instead (the signals are recorded today either way, so the
+    alerts view, which shows every alert recorded since the latest list, lists them)."""
     return [max(as_of, today - dt.timedelta(days=1 + i)) for i in range(n)]
 
 
@@ -194,6 +194,7 @@ def ensure_alerts(
         )
     say(
         f"{created} alerts created ({reused} already stored, {scored or 0} re-scored now) from "
-        f"police signals after the lists; the alerts pages show the last {ALERT_WINDOW_DAYS} days"
+        "police signals after the lists; the alerts pages show every alert recorded since the "
+        "latest list"
     )
     return AlertsResult(created=created, reused=reused, scored=scored or 0)

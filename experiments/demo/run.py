@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from experiments.demo import alerts, steps, users
+from experiments.demo import alerts, council, steps, users
 from experiments.model_source import TrackingModelSource
 from features.months import parse_month
 from service.model_source import Champion
@@ -20,12 +20,14 @@ class DemoReady:
     champion: Champion
     credentials: Path
     alerts: alerts.AlertsResult
+    council: council.CouncilResult | None = None
 
 
 def prepare_demo(
     state: ServiceState, *, models: TrackingModelSource, families: int, say: steps.Say
 ) -> DemoReady:
-    """Population, import, champion, lists, users and alerts under the settings' home.
+    """Population, import, champion, lists, users, the council's decisions and referrals
+    (`experiments.demo.council`) and alerts under the settings' home.
 
     `models` is the state's model source: the champion step refreshes it after training, so
     the alerts are re-scored by the model the lists were built with. Raises `DemoError`."""
@@ -39,5 +41,9 @@ def prepare_demo(
     with state.sessions() as session:
         steps.ensure_lists(state.engine, session, champion, month=month, say=say)
         credentials = users.ensure_demo_users(session, home, say=say)
+        # The council decides on part of the lists; the agencies act on the referrals.
+        played = council.ensure_council(session, month, say=say)
     made = alerts.ensure_alerts(state, alerts.person_iins(data), month=month, say=say)
-    return DemoReady(month=month, champion=champion, credentials=credentials, alerts=made)
+    return DemoReady(
+        month=month, champion=champion, credentials=credentials, alerts=made, council=played
+    )

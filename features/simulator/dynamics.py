@@ -193,9 +193,15 @@ def simulate_paths(
     *,
     progress: Callable[[int], None] | None = None,
     initial: I64 | None = None,
+    assist: Callable[[int, npt.NDArray[np.int16]], B] | None = None,
 ) -> Paths:
     """Run every family's chain for `months` months from its stationary distribution (or from
-    the states `initial`, used to check the exact oracle by Monte Carlo)."""
+    the states `initial`, used to check the exact oracle by Monte Carlo).
+
+    `assist(t, recorded)`, when given (the simulated council, `assistance.Council.help`), gets
+    the recorded serious incidents of months 0..t-1 and returns the families that delivered
+    measures help in month t: that help acts like informal help. It draws from its own random
+    stream, so without it the paths are exactly those of a world without a council."""
     n = c.rate.shape[0]
     if initial is None:
         pi = stationary(c)
@@ -216,6 +222,8 @@ def simulate_paths(
         incident = (n_rec + n_unrec) > 0
         p_help = np.where(n_rec > 0, HELP_AFTER_RECORDED, c.help[fam, state])
         helped = rng.random(n) < p_help
+        if assist is not None:
+            helped = helped | assist(t, out_r[:t])
         d, u, sh = moves(c.up[fam, state], c.down[fam, state], c.shock, state, incident, helped)
         x = rng.random(n)
         step = np.where(x < d, -1, np.where(x < d + u, 1, np.where(x < d + u + sh, SHOCK_JUMP, 0)))

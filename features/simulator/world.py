@@ -13,23 +13,25 @@ import json
 import math
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from features.atomic import replacing_dir
 from features.contracts import (
+    ASSISTANCE_SCHEMA,
     OUTCOME_POLICE_KINDS,
     PROTECTED_ATTRIBUTES,
     TABLES,
     Events,
 )
 from features.months import first_of_month, months_after
+from features.simulator.assistance import Council, council_month_index
 from features.simulator.dynamics import family_chains, p_recorded_within, simulate_paths
 from features.simulator.geography import district_names
 from features.simulator.instruments import clinic_screenings, school_surveys
@@ -55,6 +57,10 @@ GROUP_VALUES: Final[dict[str, frozenset[str]]] = {
 DEFAULT_SURVEY_COVERAGE: Final = 0.85
 MAX_FAMILIES: Final = 5_000_000
 MAX_MONTHS: Final = 240
+#: Most a council can plan for in a month, as a share of a district's families.
+MAX_COUNCIL_SHARE: Final = 0.05
+#: Months after the start before the council first meets when `council_from` is not given.
+DEFAULT_COUNCIL_AFTER: Final = 12
 _EPOCH: Final = dt.date(1970, 1, 1)
 
 
@@ -87,6 +93,18 @@ class SimulationConfig(BaseModel):
         },
         description='Share of school-age children surveyed per term, keyed "urban"/"rural".',
     )
+    council_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_COUNCIL_SHARE,
+        description="Share of each district's families the simulated council plans measures "
+        "for each month (0: no council, the default).",
+    )
+    council_from: dt.date | None = Field(
+        default=None,
+        description="First month the council meets (first day of a month; default: 12 months "
+        "after `start`). Only with `council_share` > 0.",
+    )
 
     @field_validator("start")
     @classmethod
@@ -96,6 +114,33 @@ class SimulationConfig(BaseModel):
         if not 1990 <= v.year <= 2090:
             raise ValueError(f"expected a year from 1990 to 2090, got {v.year}")
         return v
+
+    @field_validator("council_from")
+    @classmethod
+    def _council_first_of_month(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and v != first_of_month(v):
+            raise ValueError(f"expected the first day of a month, got {v.isoformat()}")
+        return v
+
+    @model_validator(mode="after")
+    def _council_within(self) -> SimulationConfig:
+        if self.council_from is not None:
+            index = council_month_index(self.start, self.council_from)
+            if not 2 <= index < self.months:
+                last = months_after(self.start, self.months - 1)
+                raise ValueError(
+                    f"council_from: expected a month from {months_after(self.start, 2)} to "
+                    f"{last} (the council reads two months of records first), "
+                    f"got {self.council_from.isoformat()}"
+                )
+        return self
+
+    @property
+    def council_month(self) -> int:
+        """Index of the first month the council meets (meaningful with `council_share` > 0)."""
+        if self.council_from is not None:
+            return council_month_index(self.start, self.council_from)
+        return min(DEFAULT_COUNCIL_AFTER, self.months - 1)
 
     @field_validator("police_multiplier_by_group")
     @classmethod
@@ -147,11 +192,15 @@ class Population:
     events: Events
     truth: pl.DataFrame
     config: SimulationConfig
+    #: The simulated council's measures (`ASSISTANCE_SCHEMA`; empty without a council). The
+    #: council's own record, never an agency record or a feature.
+    assistance: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ASSISTANCE_SCHEMA))
 
 
 def _streams(seed: int) -> list[np.random.Generator]:
     # Independent streams per stage: changing a bias knob changes only the records it touches.
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    # The council's stream is the seventh: spawning more children leaves the first six alone.
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
 
 
 def _month_grid(start: dt.date, months: int) -> tuple[npt.NDArray[np.int64], ...]:
@@ -290,13 +339,22 @@ def simulate(
     `progress`, when given, receives increments that add up to `config.progress_total`.
     Same config -> identical tables.
     """
-    rng_pop, rng_dyn, rng_pol, rng_cli, rng_sch, rng_cov = _streams(config.seed)
+    rng_pop, rng_dyn, rng_pol, rng_cli, rng_sch, rng_cov, rng_council = _streams(config.seed)
     h = _make_households(config.families, config.start, rng_pop)
     chains = family_chains(h)
-    paths = simulate_paths(chains, config.months, rng_dyn, progress=progress)
+    days, years, cal = _month_grid(config.start, config.months)
+    council = None
+    if config.council_share > 0:
+        council = Council(h, days, config.council_share, config.council_month, rng_council)
+    paths = simulate_paths(
+        chains,
+        config.months,
+        rng_dyn,
+        progress=progress,
+        assist=council.help if council is not None else None,
+    )
     p6 = p_recorded_within(chains, months=6)
 
-    days, years, cal = _month_grid(config.start, config.months)
     end_day = int(days[-1])
     pol, out = police_and_outcomes(h, paths, days, _multiplier(config, h), rng_pol)
     if progress is not None:
@@ -383,7 +441,8 @@ def simulate(
         families=h.families, persons=h.persons, school_surveys=school,
         medical_screenings=medical, police_signals=police, outcomes=outcomes,
     )  # fmt: skip
-    return Population(events=events, truth=truth, config=config)
+    assistance = council.table() if council is not None else pl.DataFrame(schema=ASSISTANCE_SCHEMA)
+    return Population(events=events, truth=truth, config=config, assistance=assistance)
 
 
 def check_output_dir(out: Path, *, overwrite: bool = False) -> None:
@@ -404,7 +463,8 @@ def check_output_dir(out: Path, *, overwrite: bool = False) -> None:
 
 
 def write_population(population: Population, out: Path, *, overwrite: bool = False) -> None:
-    """Write every table as `<name>.parquet` plus `config.json` into `out`, atomically.
+    """Write every table as `<name>.parquet`, the council's `assistance.parquet` (empty without
+    a council) and `config.json` into `out`, atomically.
 
     Files go to a temporary directory next to `out`, which is then renamed into place, so a
     failure leaves nothing half-written. A non-empty existing `out` is refused unless
@@ -415,6 +475,7 @@ def write_population(population: Population, out: Path, *, overwrite: bool = Fal
     with replacing_dir(out) as tmp:
         tables = {name: getattr(population.events, name) for name in TABLES if name != "truth"}
         tables["truth"] = population.truth
+        tables["assistance"] = population.assistance
         for name, frame in tables.items():
             frame.write_parquet(tmp / f"{name}.parquet")
         (tmp / "config.json").write_text(
@@ -429,4 +490,6 @@ def read_population(directory: Path) -> Population:
     frames = {name: pl.read_parquet(directory / f"{name}.parquet") for name in TABLES}
     config = SimulationConfig.model_validate_json((directory / "config.json").read_text("utf-8"))
     truth = frames.pop("truth")
-    return Population(events=Events(**frames), truth=truth, config=config)
+    path = directory / "assistance.parquet"  # absent in directories written before the council
+    assistance = pl.read_parquet(path) if path.is_file() else pl.DataFrame(schema=ASSISTANCE_SCHEMA)
+    return Population(events=Events(**frames), truth=truth, config=config, assistance=assistance)

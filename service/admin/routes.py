@@ -42,7 +42,8 @@ def list_users(session: SessionDep) -> list[UserRead]:
 )
 def create_user(body: UserCreate, session: WriteSessionDep) -> UserRead:
     """Create a user. Council, school, clinic and police users need a district; school, clinic
-    and police users also need an institution."""
+    and police users also need an institution. A regional user needs a region of the registry
+    (and has no district); the ministry has neither."""
     return users.user_read(users.create_user(session, body))
 
 

@@ -26,6 +26,11 @@ class UserCreate(BaseModel):
     role: UserRole
     district: str | None = None
     institution_id: str | None = None
+    region: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Regional users only: the region (of the registry) whose statistics they read.",
+    )
 
 
 class UserRead(BaseModel):
@@ -34,6 +39,7 @@ class UserRead(BaseModel):
     role: str
     district: str | None
     institution_id: str | None
+    region: str | None = None
     active: bool
 
 

@@ -13,7 +13,7 @@ from service.auth.roles import UserRole
 from service.auth.security import hash_password
 from service.auth.sessions import revoke_tokens
 from service.errors import ConflictError, FieldError, NotFoundError
-from service.storage.tables import User
+from service.storage.tables import Family, User
 from service.storage.transaction import transaction
 
 _NEEDS_DISTRICT = (
@@ -45,12 +45,14 @@ def create_user(session: Session, body: UserCreate) -> User:
             ("body", "institution_id"),
             f"institution_id: expected an institution for role {body.role}",
         )
+    _check_region(session, body)
     user = User(
         username=body.username,
         password_hash=hash_password(body.password),
         role=body.role.value,
         district=body.district,
         institution_id=body.institution_id,
+        region=body.region,
         active=True,
     )
     try:
@@ -60,6 +62,30 @@ def create_user(session: Session, body: UserCreate) -> User:
     except IntegrityError:
         raise ConflictError("username: this username is taken") from None
     return user
+
+
+def registry_regions(session: Session) -> list[str]:
+    """The regions of the registry's families, sorted (what a regional user may be bound to)."""
+    return list(session.scalars(select(Family.region).distinct().order_by(Family.region)))
+
+
+def _check_region(session: Session, body: UserCreate) -> None:
+    """A regional user needs a region of the registry and no district; the ministry has
+    neither; no other role has a region (`FieldError` naming the field otherwise)."""
+    if body.role is UserRole.regional:
+        if not body.region:
+            raise FieldError(("body", "region"), "region: expected a region for role regional")
+        known = session.scalar(select(Family.region).where(Family.region == body.region).limit(1))
+        if known is None:  # the answer never repeats what came
+            raise FieldError(
+                ("body", "region"), "region: expected a region of the registry, got another"
+            )
+    elif body.region is not None:
+        raise FieldError(
+            ("body", "region"), f"region: expected none for role {body.role} (regional only)"
+        )
+    if body.role in (UserRole.regional, UserRole.ministry) and body.district:
+        raise FieldError(("body", "district"), f"district: expected none for role {body.role}")
 
 
 def _account(session: Session, user_id: int) -> User:

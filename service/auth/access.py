@@ -93,6 +93,7 @@ def principal_from_token(
         User.role,
         User.district,
         User.institution_id,
+        User.region,
         User.active,
         User.token_version,
         User.password_change_required,
@@ -162,7 +163,8 @@ def district_scope(user: Principal, district: str) -> None:
     """Raise 403 unless `user` may see family-level data of `district`.
 
     Council members see their own district only; auditors see every district (never names);
-    every other role sees no family-level data.
+    every other role (the regional and ministry roles too: statistics only) sees no
+    family-level data.
     """
     if user.role is UserRole.auditor:
         return
@@ -177,3 +179,28 @@ def district_scope(user: Principal, district: str) -> None:
 def may_see_names(user: Principal, district: str) -> bool:
     """Names reach only the council of the family's own district (guardrail 6)."""
     return user.role is UserRole.council and user.district == district
+
+
+def statistics_region_scope(user: Principal, region: str | None) -> None:
+    """Raise 403 naming `region` unless `user` may read statistics of `region` (None: every
+    region). A regional user reads their own region only; the ministry and auditors read
+    every region; the council's own district is checked by `statistics_district_scope`."""
+    if user.role in (UserRole.ministry, UserRole.auditor):
+        return
+    if user.role is UserRole.regional and region is not None and region == user.region:
+        return
+    raise HTTPException(
+        status_code=status.HTTP_403_FORBIDDEN,
+        detail="region: this user may read statistics of their own region only",
+    )
+
+
+def statistics_district_scope(user: Principal, district: str) -> None:
+    """Raise 403 naming `district` unless a council member asks for their own district (the
+    one statistic a council reads: its district's aggregates, small cells suppressed)."""
+    if user.role is UserRole.council and user.district == district:
+        return
+    raise HTTPException(
+        status_code=status.HTTP_403_FORBIDDEN,
+        detail="district: a council member may read statistics of their own district only",
+    )

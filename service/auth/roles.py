@@ -15,6 +15,12 @@ class UserRole(StrEnum):
     auditor = "auditor"
     admin = "admin"
     guardianship = "guardianship"  # one guardianship authority per district
+    regional = "regional"  # statistics of the districts of one region (`User.region`), no names
+    ministry = "ministry"  # statistics of every region, no names
+
+
+#: Roles that read aggregate statistics only and are bound to no district (issue 14).
+STATISTICS_ONLY_ROLES = (UserRole.regional, UserRole.ministry)
 
 
 #: Roles that submit agency records, and the record type each submits.
@@ -30,6 +36,8 @@ class Principal:
     role: UserRole
     district: str | None
     institution_id: str | None
+    #: The region of a `regional` user (None for every other role).
+    region: str | None = None
 
     @classmethod
     def of(cls, user: Any) -> Principal:
@@ -40,4 +48,5 @@ class Principal:
             role=UserRole(user.role),
             district=user.district,
             institution_id=user.institution_id,
+            region=getattr(user, "region", None),
         )

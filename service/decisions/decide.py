@@ -6,23 +6,31 @@ Raising priority is free; lowering it needs a written reason of at least 20 char
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.roles import Principal
+from service.cases.holds import end_decision_holds, place_holds
+from service.cases.plan import open_or_update_case
 from service.decisions.schemas import MIN_LOWER_REASON, DecisionCreate, DecisionRead, Priority
 from service.errors import ConflictError, FieldError
 from service.families.scope import logged_family_write
-from service.storage.tables import Decision, Family, User
+from service.storage.tables import Case, CaseMeasure, Decision, Family, User
 
 
 def create_decision(
     session: Session, family: Family, body: DecisionCreate, *, user: Principal
 ) -> Decision:
     """Store a decision about `family` (flushes; `record_decision` commits it with its
-    access-log entry)."""
+    access-log entry, its case and its priority hold)."""
+    if body.hold_months is not None and body.priority is not Priority.lower_:
+        raise FieldError(
+            ("body", "hold_months"),
+            f"hold_months: expected only with priority lower, got priority {body.priority.value}",
+        )
     if body.priority is Priority.lower_ and len(body.reason.strip()) < MIN_LOWER_REASON:
         raise FieldError(
             ("body", "reason"),
@@ -45,7 +53,13 @@ def create_decision(
         family_id=family.family_id,
         district=family.district,
         user_id=user.id,
-        measures=json.dumps([m.value for m in body.measures]),
+        measures=json.dumps(
+            list(
+                dict.fromkeys(
+                    [*(m.value for m in body.measures), *(p.measure.value for p in body.plan)]
+                )
+            )
+        ),
         priority=body.priority.value,
         reason=body.reason.strip(),
         list_month=body.list_month,
@@ -57,15 +71,32 @@ def create_decision(
 
 
 def record_decision(
-    session: Session, family_id: str, body: DecisionCreate, *, user: Principal
+    session: Session,
+    family_id: str,
+    body: DecisionCreate,
+    *,
+    user: Principal,
+    today: dt.date | None = None,
 ) -> DecisionRead:
-    """Check the family's district, store the decision and its access-log entry, and commit
-    both together (or neither)."""
+    """Check the family's district, store the decision, open or update the family's case with
+    its plan (`service.cases.plan`), place its priority hold (`service.cases.holds`) and the
+    access-log entry, and commit them together (or nothing). A decision that supersedes
+    another first ends the holds the other placed (a lowered priority or a watch no longer in
+    force). `today` is the council's day (default: the server's UTC date)."""
+    day = today or dt.datetime.now(dt.UTC).date()
     with logged_family_write(
         session, user, family_id, action="family.decision", list_month=body.list_month
     ) as family:
         decision = create_decision(session, family, body, user=user)
-    return to_read(decision, user.username)
+        if body.supersedes_id is not None:
+            end_decision_holds(session, body.supersedes_id, today=day)
+        case = open_or_update_case(session, family, decision, body, user=user, today=day)
+        place_holds(
+            session, family, decision, case, priority=body.priority.value,
+            hold_months=body.hold_months, today=day,
+        )  # fmt: skip
+        case_id = case.id if case is not None else None
+    return to_read(decision, user.username, case_id=case_id)
 
 
 def family_decisions(session: Session, family_id: str) -> list[DecisionRead]:
@@ -77,10 +108,37 @@ def family_decisions(session: Session, family_id: str) -> list[DecisionRead]:
         .order_by(Decision.id)
     ).all()
     superseded_by = {d.supersedes_id: d.id for d, _ in rows if d.supersedes_id is not None}
-    return [to_read(d, username, superseded_by.get(d.id)) for d, username in rows]
+    case_of = decision_cases(session, family_id)
+    return [
+        to_read(d, username, superseded_by.get(d.id), case_id=case_of.get(d.id))
+        for d, username in rows
+    ]
 
 
-def to_read(decision: Decision, username: str, superseded_by: int | None = None) -> DecisionRead:
+def decision_cases(session: Session, family_id: str) -> dict[int, int]:
+    """Decision id -> the case it opened or added measures to."""
+    out: dict[int, int] = {}
+    for decision_id, case_id in session.execute(
+        select(CaseMeasure.decision_id, CaseMeasure.case_id)
+        .join(Case, Case.id == CaseMeasure.case_id)
+        .where(Case.family_id == family_id)
+    ):
+        if decision_id is not None:
+            out[decision_id] = case_id
+    for decision_id, case_id in session.execute(
+        select(Case.first_decision_id, Case.id).where(Case.family_id == family_id)
+    ):
+        out[decision_id] = case_id
+    return out
+
+
+def to_read(
+    decision: Decision,
+    username: str,
+    superseded_by: int | None = None,
+    *,
+    case_id: int | None = None,
+) -> DecisionRead:
     return DecisionRead(
         id=decision.id,
         family_id=decision.family_id,
@@ -92,4 +150,5 @@ def to_read(decision: Decision, username: str, superseded_by: int | None = None)
         superseded_by=superseded_by,
         decided_by=username,
         created_at=decision.created_at,
+        case_id=case_id,
     )

@@ -32,5 +32,13 @@ def post_decision(
 
     Raising priority is free; lowering it needs a reason of at least 20 characters. Decisions
     are never edited: to change one, post a new decision with `supersedes_id`.
+
+    A decision with measures opens the family's case or adds to the open one (`case_id`): each
+    `plan` item names the agency, the member it is aimed at and a due date; a catalogue code
+    without a plan item becomes a proposed measure for the catalogue's agency (the family, due
+    in 30 days); `no_action` alone opens no case. "raise" keeps the family on every list under
+    watch until the case is closed; "lower" keeps it off the top k for `hold_months` lists
+    (default 3) unless a new alert, violation or order puts it back. A bad plan item is 422
+    naming `["body", "plan", i, field]`; nothing is stored.
     """
     return record_decision(session, family_id, body, user=user)

@@ -1,2 +1,3 @@
-"""One family's data: the agencies' timeline, open protective orders, persons, decisions, and
-the subject-access export. Every read is written to the access log."""
+"""One family's data for the council's case file: the agencies' timeline, open protective
+orders, persons, decisions. Every read is written to the access log. A person's subject-access
+export is per person: `service.subjects`."""

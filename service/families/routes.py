@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
 from service.auth.access import require_role
 from service.auth.roles import Principal, UserRole
 from service.deps import SessionDep
-from service.families.export import read_export
 from service.families.schemas import FamilyRead
 from service.families.view import read_family
 
@@ -26,9 +25,3 @@ def get_family_view(family_id: FamilyId, user: Council, session: SessionDep) -> 
     """The family's records from all three agencies on one timeline, its open protective orders
     and every past decision. Council of the family's district only; the read is logged."""
     return read_family(session, user, family_id)
-
-
-@council_router.get("/v1/families/{family_id}/export")
-def export(family_id: FamilyId, user: Council, session: SessionDep) -> dict[str, Any]:
-    """Everything held about the family, for a subject-access request. The export is logged."""
-    return read_export(session, user, family_id)

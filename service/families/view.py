@@ -12,11 +12,12 @@ from service.audit import access_log
 from service.auth.access import may_see_names
 from service.auth.roles import Principal
 from service.decisions.decide import family_decisions
+from service.families.members import persons
 from service.families.orders import open_orders
-from service.families.schemas import FamilyRead, PersonRead, TimelineItem
+from service.families.schemas import FamilyRead, TimelineItem
 from service.families.scope import family_in_scope
 from service.records.kinds import RECORD_SOURCES, content_of
-from service.storage.tables import Family, ListSnapshot, Person, SnapshotFamily
+from service.storage.tables import Family, ListSnapshot, SnapshotFamily
 
 
 def timeline(session: Session, family_id: str) -> list[TimelineItem]:
@@ -48,22 +49,6 @@ def latest_band(session: Session, family_id: str) -> str | None:
         .order_by(ListSnapshot.month.desc())
         .limit(1)
     )
-
-
-def persons(session: Session, family_id: str, *, names: bool) -> list[PersonRead]:
-    rows = session.scalars(
-        select(Person).where(Person.family_id == family_id).order_by(Person.person_id)
-    )
-    return [
-        PersonRead(
-            person_id=p.person_id,
-            role=p.role,
-            sex=p.sex,
-            birth_year=p.birth_year,
-            full_name=p.full_name if names else None,
-        )
-        for p in rows
-    ]
 
 
 def family_view(

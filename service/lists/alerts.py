@@ -1,29 +1,26 @@
-"""Alerts between meetings: police signals of an alert kind re-score the family at once."""
+"""Alerts between meetings: police signals of an alert kind re-score the family at once, and
+the council sees every alert recorded since its latest list was built."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.pipeline import build_features
 from service.audit import access_log
 from service.auth.access import district_scope
 from service.auth.roles import Principal
-from service.lists.schemas import AlertRead
+from service.lists.schemas import AlertRead, AlertsRead
 from service.state import ServiceState
 from service.storage.db import read_connection
 from service.storage.events import load_events
-from service.storage.tables import Alert, utcnow
+from service.storage.tables import Alert, ListSnapshot, PoliceSignalRow, utcnow
 from service.storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
-
-#: How far back the alerts view looks (most re-offending happens within three months).
-ALERT_WINDOW_DAYS: Final = 92
 
 
 def rescore_alert(state: ServiceState, alert_id: int) -> None:
@@ -58,23 +55,50 @@ def rescore_alert(state: ServiceState, alert_id: int) -> None:
 
 
 def district_alerts(
-    session: Session, district: str, *, today: dt.date | None = None
+    session: Session, district: str, *, since: dt.date | None, until: dt.date | None = None
 ) -> list[AlertRead]:
-    """Alerts of the district's families in the last `ALERT_WINDOW_DAYS`, newest first."""
-    today = today or dt.datetime.now(dt.UTC).date()
-    since = today - dt.timedelta(days=ALERT_WINDOW_DAYS)
-    rows = session.scalars(
-        select(Alert)
-        .where(Alert.district == district, Alert.event_date >= since)
-        .order_by(Alert.created_at.desc(), Alert.id.desc())
+    """Alerts of the district's families recorded (the signal's knowledge date) on or after
+    `since` (None: any day) and before `until` (None: up to now), newest first."""
+    query = (
+        select(Alert, PoliceSignalRow.knowledge_date)
+        .join(PoliceSignalRow, PoliceSignalRow.record_id == Alert.record_id)
+        .where(Alert.district == district)
     )
-    return [AlertRead.model_validate(a, from_attributes=True) for a in rows]
+    if since is not None:
+        query = query.where(PoliceSignalRow.knowledge_date >= since)
+    if until is not None:
+        query = query.where(PoliceSignalRow.knowledge_date < until)
+    rows = session.execute(query.order_by(Alert.created_at.desc(), Alert.id.desc()))
+    return [
+        AlertRead(
+            id=alert.id,
+            family_id=alert.family_id,
+            kind=alert.kind,
+            event_date=alert.event_date,
+            recorded_on=known,
+            created_at=alert.created_at,
+            probability=alert.probability,
+            band=alert.band,
+            model_version=alert.model_version,
+        )
+        for alert, known in rows
+    ]
 
 
-def read_alerts(session: Session, user: Principal, district: str) -> list[AlertRead]:
-    """The district's alerts after the district check, with the read written to the access log."""
+def latest_list_as_of(session: Session, district: str) -> dt.date | None:
+    """The as-of date of the district's latest list (None: no list yet)."""
+    return session.scalar(
+        select(func.max(ListSnapshot.as_of)).where(ListSnapshot.district == district)
+    )
+
+
+def read_alerts(session: Session, user: Principal, district: str) -> AlertsRead:
+    """The alerts between meetings after the district check: every alert recorded since the
+    district's latest list was built (on or after its as-of date, so unknown to it), with the
+    read written to the access log."""
     district_scope(user, district)
     access_log.begin_read(session)
-    alerts = district_alerts(session, district)
+    since = latest_list_as_of(session, district)
+    alerts = district_alerts(session, district, since=since)
     access_log.log_read(session, user=user, action="alerts.read", district=district)
-    return alerts
+    return AlertsRead(district=district, since=since, alerts=alerts)

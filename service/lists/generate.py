@@ -9,8 +9,9 @@ Before the first champion model the lists are ranked by the transparent checklis
 
 Always listed, whatever the score (guardrail 5): families with a protective order or court
 requirements in force on the as-of date, a protective-order violation in the last
-`VIOLATION_DAYS`, or an alert-kind signal in the last `ALERT_DAYS` (most re-offending happens
-within three months).
+`VIOLATION_DAYS`, an alert-kind signal in the last `ALERT_DAYS` (most re-offending happens
+within three months), or an alert between meetings: an alert-kind signal the previous month's
+list did not know yet (recorded on or after its as-of date, before this list's).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -33,6 +34,7 @@ from features.contracts import ALERT_KINDS, PROTECTION_KINDS, Events, PoliceKind
 from features.fingerprint import update_digest
 from features.months import format_month, months_before, parse_month
 from features.pipeline import build_features
+from service.cases.holds import ActiveHold, HoldEnd, HoldKind, end_holds, holds_for_month
 from service.errors import FieldError, NotFoundError
 from service.lists.rankers import Ranker, rank_by_checklist, rank_by_model
 from service.lists.schemas import SnapshotRead
@@ -89,6 +91,8 @@ class DistrictList:
     base_value: float
     feature_names: list[str]
     families: list[dict[str, Any]] = field(repr=False)  # rows of `snapshot_families`
+    #: Families whose lowered priority a new signal broke (issue 12: the hold ends).
+    holds_broken: list[str] = field(default_factory=list)
 
 
 #: Bumped whenever the byte layout of `fingerprint` changes. Snapshots stored before the tag
@@ -111,8 +115,14 @@ def fingerprint(features: pl.DataFrame, *, as_of: dt.date) -> str:
 
 
 def signals_as_of(events: Events, *, as_of: dt.date) -> dict[str, dict[str, list[Any]]]:
-    """Per family: open orders, recent violations and recent alerts known before `as_of`."""
+    """Per family: open orders, recent violations and recent alerts known before `as_of`, and
+    the alerts between meetings (`alerts_since_previous`: event dates of alert-kind signals
+    recorded on or after the previous month's as-of date, so unknown to its list)."""
     police = events.police_signals.filter(pl.col("knowledge_date") < as_of)
+    since_previous = police.filter(
+        pl.col("kind").is_in([k.value for k in ALERT_KINDS]),
+        pl.col("knowledge_date") >= months_before(as_of, 1),
+    ).sort("event_date", "record_id")
     orders = police.filter(
         pl.col("kind").is_in([k.value for k in PROTECTION_KINDS]),
         pl.col("valid_until") >= as_of,
@@ -128,7 +138,10 @@ def signals_as_of(events: Events, *, as_of: dt.date) -> dict[str, dict[str, list
     out: dict[str, dict[str, list[Any]]] = {}
 
     def slot(family_id: str) -> dict[str, list[Any]]:
-        return out.setdefault(family_id, {"open_orders": [], "violations": [], "alerts": []})
+        return out.setdefault(
+            family_id,
+            {"open_orders": [], "violations": [], "alerts": [], "alerts_since_previous": []},
+        )
 
     for row in orders.iter_rows(named=True):
         slot(row["family_id"])["open_orders"].append(
@@ -139,7 +152,35 @@ def signals_as_of(events: Events, *, as_of: dt.date) -> dict[str, dict[str, list
         slot(row["family_id"])["violations"].append(row["event_date"].isoformat())
     for row in alerts.iter_rows(named=True):
         slot(row["family_id"])["alerts"].append(row["event_date"].isoformat())
+    for row in since_previous.iter_rows(named=True):
+        slot(row["family_id"])["alerts_since_previous"].append(row["event_date"].isoformat())
     return out
+
+
+#: Signals that break a lowered priority when known on or after the hold's first day.
+_HOLD_BREAKERS: Final = frozenset(
+    {k.value for k in ALERT_KINDS}
+    | {k.value for k in PROTECTION_KINDS}
+    | {PoliceKind.order_violation.value}
+)
+
+
+def broken_holds(events: Events, holds: Mapping[str, ActiveHold], *, as_of: dt.date) -> set[str]:
+    """Families whose lowered hold a new alert, violation or protective order breaks: one
+    known on or after the hold began and before `as_of`."""
+    lowered = {fid: h.began_on for fid, h in holds.items() if h.kind is HoldKind.lowered}
+    if not lowered:
+        return set()
+    police = events.police_signals.filter(
+        pl.col("family_id").is_in(list(lowered)),
+        pl.col("kind").is_in(list(_HOLD_BREAKERS)),
+        pl.col("knowledge_date") < as_of,
+    )
+    return {
+        row["family_id"]
+        for row in police.select("family_id", "knowledge_date").iter_rows(named=True)
+        if row["knowledge_date"] >= lowered[row["family_id"]]
+    }
 
 
 def compute_lists(
@@ -150,12 +191,20 @@ def compute_lists(
     capacities: dict[str, float] | None = None,
     previous: dict[str, dict[str, tuple[int | None, int]]] | None = None,
     districts: Sequence[str] | None = None,
+    holds: Mapping[str, ActiveHold] | None = None,
 ) -> list[DistrictList]:
     """Score and explain every family as of the 1st of `month`; one list per district.
 
     Ranked by `champion`, or, with none, by the transparent checklist (`service.lists.rankers`).
     `previous[district][family_id] = (list_rank, score_rank)` of last month gives the change
-    (new, up, down, same). Deterministic: the same events, model and month give the same lists.
+    (new, up, down, same). Deterministic: the same events, model, holds and month give the same
+    lists.
+
+    `holds` (issue 12, `service.cases.holds.holds_for_month`): a `watch` family is listed
+    whatever its score; a `lowered` one is kept off the top k (the next family takes its place)
+    and listed only for an open order or a recent violation (guardrail 5), unless a new alert,
+    violation or order known on or after the hold began broke the hold (`holds_broken`: it is
+    then ranked as any other family). Each row's `hold` says which hold the list honoured.
     """
     as_of = month_start(month)
     capacities = capacities or {}
@@ -165,6 +214,8 @@ def compute_lists(
     primary, secondary = scores.order
     data_fp = fingerprint(features, as_of=as_of)
     signals = signals_as_of(events, as_of=as_of)
+    holds = holds or {}
+    broken = broken_holds(events, holds, as_of=as_of)
     district_of = dict(
         zip(
             events.families["family_id"].to_list(),
@@ -190,10 +241,18 @@ def compute_lists(
         prev = previous.get(district, {})
         families: list[dict[str, Any]] = []
         list_rank = 0
+        open_rank = 0  # rank among the families not held lowered: the top k are taken from them
         for score_rank, i in enumerate(rows, start=1):
             fid = scores.family_id[i]
             sig = signals.get(fid)
-            listed = score_rank <= k or sig is not None
+            hold = holds.get(fid)
+            if hold is not None and fid in broken:
+                hold = None
+            if hold is None or hold.kind is HoldKind.watch:
+                open_rank += 1
+                listed = open_rank <= k or sig is not None or hold is not None
+            else:  # lowered: an open order or a recent violation keeps it visible
+                listed = sig is not None and bool(sig["open_orders"] or sig["violations"])
             change = None
             if listed:
                 list_rank += 1
@@ -218,6 +277,7 @@ def compute_lists(
                     "values": pack(values[i]),
                     "contributions": pack(contributions[i]),
                     "signals": json.dumps(sig, sort_keys=True) if sig else None,
+                    "hold": hold.kind.value if hold is not None else None,
                 }
             )
         out.append(
@@ -233,6 +293,7 @@ def compute_lists(
                 base_value=scores.base_value,
                 feature_names=scores.feature_names,
                 families=families,
+                holds_broken=sorted(broken & {scores.family_id[i] for i in rows}),
             )
         )
     return out
@@ -310,14 +371,19 @@ def generate_lists(
     if todo:
         capacities = {s.district: s.capacity for s in session.scalars(select(DistrictSetting))}
         previous = _previous_ranks(session, month)
+        holds = holds_for_month(session, month, districts=todo)
         session.rollback()
         computed = compute_lists(
             events, champion, month=month, capacities=capacities, previous=previous,
-            districts=todo,
+            districts=todo, holds=holds,
         )  # fmt: skip
         with transaction(session):
             for district_list in computed:
                 results.append(_store(session, district_list))
+                end_holds(
+                    session, district_list.holds_broken, reason=HoldEnd.new_signal,
+                    today=district_list.as_of,
+                )  # fmt: skip
     return sorted(results, key=lambda r: r.district)
 
 

@@ -64,20 +64,24 @@ def get_list(
 
     Each entry has the probability, band, rank, the change since last month, the top reasons in
     the language asked for (`?lang=kk|ru|en` or `Accept-Language`), open protective orders with
-    days to expiry (from the list's as-of date) and a flag suggesting a court extension, and
-    violations. Names are shown to the council of the district only; auditors get `null`.
-    The read is written to the access log.
+    days to expiry (from the list's as-of date) and a flag suggesting a court extension,
+    violations, serious police signals of the last three months (`alerts`) and the alerts
+    between meetings (`alerts_between_meetings`: recorded after the previous list was built).
+    Names are shown to the council of the district only; auditors get `null`.
+    The read is written to the access log (`list.read`; the pages' printed list and CSV file
+    are logged as `list.print` and `list.export_csv`).
     """
     return read_list(session, user, district, month, lang=pick_lang(lang, accept_language))
 
 
 @alerts_router.get("/v1/districts/{district}/alerts", response_model=AlertsRead)
 def get_alerts(district: DistrictPath, user: Council, session: SessionDep) -> AlertsRead:
-    """Families of the district with a protective-order violation, a criminal offense or a
-    weapon signalled in the last three months, newest first, with the score at the time of the
-    signal (re-scored at once; null until the re-scoring finished or when no model exists).
+    """The alerts between meetings: protective-order violations, criminal offenses and weapons
+    signalled about the district's families and recorded since the district's latest list was
+    built (on or after its as-of date, `since`), newest first, with the score at the time of
+    the signal (re-scored at once; null until the re-scoring finished or when no model exists).
     The read is written to the access log."""
-    return AlertsRead(district=district, alerts=read_alerts(session, user, district))
+    return read_alerts(session, user, district)
 
 
 @explain_router.get("/v1/families/{family_id}/explanation", response_model=ExplanationRead)

@@ -75,7 +75,24 @@ class ListEntryRead(BaseModel):
     reasons: list[ReasonRead]
     open_orders: list[OrderRead]
     violations: list[dt.date]
-    alerts: list[dt.date]
+    alerts: list[dt.date] = Field(
+        description="Event dates of serious police signals (a protective-order violation, a "
+        "criminal offense, a weapon) in the 92 days before the as-of date and known by then: "
+        "such a family is listed whatever its score."
+    )
+    alerts_between_meetings: list[dt.date] = Field(
+        default_factory=list,
+        description="Event dates of the alerts between meetings: serious police signals "
+        "recorded after the previous list was built (known on or after the previous month's "
+        "as-of date, before this list's), so not on the previous list. Empty on lists stored "
+        "before the field existed.",
+    )
+    hold: Literal["watch", "lowered"] | None = Field(
+        default=None,
+        description="The council's priority hold the list honoured (issue 12): `watch` (priority "
+        "raised, listed until the case is closed) or `lowered` (kept off the top k; listed only "
+        "for an open order or a recent violation); null: none.",
+    )
 
 
 class ListRead(BaseModel):
@@ -108,6 +125,9 @@ class AlertRead(BaseModel):
     family_id: str
     kind: str
     event_date: dt.date
+    recorded_on: dt.date = Field(
+        description="The day the service learned of the signal (its knowledge date)."
+    )
     created_at: UtcDateTime
     probability: float | None
     band: str | None
@@ -116,6 +136,11 @@ class AlertRead(BaseModel):
 
 class AlertsRead(BaseModel):
     district: str
+    since: dt.date | None = Field(
+        description="Alerts recorded on or after this day are shown: the as-of date of the "
+        "district's latest list, so every alert that list did not know yet (null: no list "
+        "yet, every alert is shown)."
+    )
     alerts: list[AlertRead]
 
 

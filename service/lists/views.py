@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from typing import Final, cast
+from typing import Final, Literal, cast
 
 import numpy as np
 from sqlalchemy import select
@@ -177,6 +177,10 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
                 ],
                 violations=[dt.date.fromisoformat(d) for d in signals.get("violations", [])],
                 alerts=[dt.date.fromisoformat(d) for d in signals.get("alerts", [])],
+                alerts_between_meetings=[
+                    dt.date.fromisoformat(d) for d in signals.get("alerts_since_previous", [])
+                ],
+                hold=cast(Literal["watch", "lowered"] | None, row.hold),
             )
         )
     return ListRead(
@@ -236,17 +240,28 @@ def explanation_view(
     )
 
 
+#: How a list left the service, as the access log records it: read on a screen (the API and
+#: the list page), printed (the printable page) or exported as a CSV file.
+ListAction = Literal["list.read", "list.print", "list.export_csv"]
+
+
 def read_list(
-    session: Session, user: Principal, district: str, month: str, *, lang: Lang
+    session: Session,
+    user: Principal,
+    district: str,
+    month: str,
+    *,
+    lang: Lang,
+    action: ListAction = "list.read",
 ) -> ListRead:
     """The district's list of `month` after the district check, with the read written to the
-    access log (names only for the council of the district)."""
+    access log as `action` (names only for the council of the district)."""
     district_scope(user, district)
     access_log.begin_read(session)
     known_district(session, district)
     snapshot = get_snapshot(session, district, month)
     view = list_view(session, snapshot, lang=lang, names=may_see_names(user, district))
-    access_log.log_read(session, user=user, action="list.read", district=district, list_month=month)
+    access_log.log_read(session, user=user, action=action, district=district, list_month=month)
     return view
 
 

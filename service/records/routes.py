@@ -1,30 +1,39 @@
-"""`POST /v1/records/...`: submissions of the school, clinic and police users; and the council's
-corrections of a family's records."""
+"""`POST /v1/records/...`: submissions of the school, clinic, police and guardianship users, and
+their institution's own records (`GET /v1/submissions`, corrections); the council's corrections
+of a family's records."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Response, status
 
+from service.api_types import MAX_DB_INT
 from service.auth.access import require_role
-from service.auth.roles import Principal, UserRole
-from service.deps import StateDep, WriteSessionDep
+from service.auth.roles import SUBMITTER_ROLES, Principal, UserRole
+from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.lists.alerts import rescore_alert
-from service.records.corrections import record_correction
+from service.records.corrections import correct_own_record, record_correction
 from service.records.intake import SubmitResult, submit_record
 from service.records.schemas import (
+    MAX_SUBMISSIONS_PAGE,
     CorrectionCreate,
     CorrectionRead,
     GuardianshipCareCreate,
     HospitalInjuryCreate,
     MedicalScreeningCreate,
     PoliceSignalCreate,
+    RecordCorrectionCreate,
     RecordCreate,
     RecordCreated,
+    RecordType,
+    RecordVersionRead,
     SchoolSurveyCreate,
+    SubmissionsRead,
 )
+from service.records.submissions import SubmissionFilters, list_submissions
 
 IdempotencyKey = Annotated[
     str | None,
@@ -161,3 +170,53 @@ def post_correction(
     records corrected). The old value is kept in the correction, which is itself logged.
     Lists already generated are not changed (snapshots are immutable)."""
     return record_correction(session, family_id, body, user=user)
+
+
+# --- issue 13: the submitting institution's own records (helper B1) -------------------------
+
+submitter_router = APIRouter(
+    tags=["records"], dependencies=[Depends(require_role(*SUBMITTER_ROLES))]
+)
+OwnSubmitter = Annotated[Principal, Depends(require_role(*SUBMITTER_ROLES))]
+
+
+@submitter_router.get("/v1/submissions", response_model=SubmissionsRead)
+def get_submissions(
+    user: OwnSubmitter,
+    session: SessionDep,
+    kind: Annotated[RecordType | None, Query(description="One record kind of your role.")] = None,
+    date_from: Annotated[
+        dt.date | None, Query(alias="from", description="Event date from (inclusive).")
+    ] = None,
+    date_to: Annotated[
+        dt.date | None, Query(alias="to", description="Event date to (inclusive).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_SUBMISSIONS_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> SubmissionsRead:
+    """The records your institution submitted, newest event first: what was reported, the
+    record's number and version, whether its subject is linked yet. Never another
+    institution's records, never a score. The read is logged."""
+    filters = SubmissionFilters(
+        kind=kind, date_from=date_from, date_to=date_to, limit=limit, offset=offset
+    )
+    return list_submissions(session, user, filters)
+
+
+@submitter_router.post(
+    "/v1/records/{record_type}/{record_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecordVersionRead,
+    responses={404: {"description": "Your institution has no such record."}},
+)
+def post_own_correction(
+    record_type: RecordType,
+    record_id: Annotated[str, Path(max_length=64)],
+    body: RecordCorrectionCreate,
+    user: OwnSubmitter,
+    session: WriteSessionDep,
+) -> RecordVersionRead:
+    """Correct one of your institution's own records (any kind, linked or not): the record
+    gets the next version, the old version is kept, and the correction is logged. Another
+    institution's record answers 404, as one that does not exist."""
+    return correct_own_record(session, record_type, record_id, body, user=user)

@@ -185,7 +185,7 @@ class CorrectionCreate(BaseModel):
         },
         forbid=True,
     )
-    record_type: Literal["school_survey", "medical_screening", "police_signal"]
+    record_type: RecordType
     record_id: str
     field: str
     new_value: Any
@@ -201,3 +201,62 @@ class CorrectionRead(BaseModel):
     new_value: Any
     reason: str
     created_at: UtcDateTime
+
+
+# --- issue 13: the submitting institution's own records (helper B1) -------------------------
+
+#: The most records one page of `GET /v1/submissions` returns.
+MAX_SUBMISSIONS_PAGE: Final = 500
+
+
+class RecordCorrectionCreate(BaseModel):
+    """Correct one of your institution's own records: the changed fields and why. The record
+    gets a new version; the old one is kept and both are logged."""
+
+    model_config = example_config(
+        {
+            "changes": {"days_absent": 2, "event_date": "2025-03-13"},
+            "reason": "Typing error: the teacher counted two days, not four.",
+        },
+        forbid=True,
+    )
+    changes: dict[str, Any] = Field(
+        min_length=1,
+        max_length=20,
+        description="Field name -> new value: content fields of the record kind, and "
+        "`event_date`. The subject cannot be changed (withdraw and submit again).",
+    )
+    reason: str = Field(min_length=10, max_length=4000)
+
+
+class RecordVersionRead(BaseModel):
+    """One version of a record: version 1 is the record as first stored."""
+
+    record_type: RecordType
+    record_id: str
+    version: int
+    event_date: dt.date
+    content: dict[str, Any]
+    reason: str | None
+    created_at: UtcDateTime
+    #: The author (`users.id`), never serialised: a page shows a version's reason only to the
+    #: author's own institution (a council's correction carries the council's words).
+    user_id: int | None = Field(default=None, exclude=True)
+
+
+class SubmissionRead(BaseModel):
+    """One record the caller's institution submitted: what was reported, never a score."""
+
+    record_id: str
+    record_type: RecordType
+    event_date: dt.date
+    knowledge_date: dt.date
+    submitted_at: UtcDateTime
+    linked: bool = Field(description="False while the subject is not in the registry.")
+    version: int = Field(description="1 until the record is corrected.")
+    content: dict[str, Any]
+
+
+class SubmissionsRead(BaseModel):
+    total: int = Field(description="Records matching the filters, on every page.")
+    items: list[SubmissionRead]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,6 +65,9 @@ class User(Base):
     password_change_required: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Issue 14 (regional/ministry statistics): the region of a `regional` user (a region of the
+    # registry, `families.region`); null for every other role.
+    region: Mapped[str | None] = mapped_column(String(64))
 
 
 class Family(Base):
@@ -317,6 +321,9 @@ class SnapshotFamily(Base):
     values: Mapped[bytes] = mapped_column(LargeBinary)
     contributions: Mapped[bytes] = mapped_column(LargeBinary)
     signals: Mapped[str | None] = mapped_column(Text)  # JSON: open orders, violations, alerts
+    # issue 12: a priority hold the list honoured: watch (raised, listed whatever the score) or
+    # lowered (kept off the top k); null: none.
+    hold: Mapped[str | None] = mapped_column(String(8))
 
 
 class DistrictSetting(Base):
@@ -334,7 +341,8 @@ class Correction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_type: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[str] = mapped_column(String(64), index=True)
-    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    # Null for a record about a subject not linked to a family yet (issue 13, migration 0007).
+    family_id: Mapped[str | None] = mapped_column(ForeignKey("families.family_id"), index=True)
     field: Mapped[str] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
@@ -353,3 +361,182 @@ class LoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer)
     # Unix seconds, comparable across processes; indexed for forgetting idle counts.
     last_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+# --- issue 12: cases (helper A1, cases-core) ------------------------------------------------
+
+
+class Case(Base):
+    """The council's case about one family: opened by a decision with measures, closed by the
+    council with a note. At most one open case per family (partial unique index)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(
+            "uq_cases_open_family",
+            "family_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_cases_district_status", "district", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    district: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))  # open | closed
+    # Priority raised: the family stays on every list, marked watch, until the case is closed.
+    watch: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    opened_on: Mapped[dt.date] = mapped_column(Date)  # the council's day (the demo's simulated)
+    first_decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    list_month: Mapped[str | None] = mapped_column(String(7))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseMeasure(Base):
+    """One measure of a case's plan: the agency responsible, the person it is aimed at, the due
+    date and the current status (a cache of the last `measure_events` row)."""
+
+    __tablename__ = "case_measures"
+    __table_args__ = (Index("ix_case_measures_agency_status", "agency", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    measure: Mapped[str] = mapped_column(String(32))  # service.decisions.schemas.Measure
+    agency: Mapped[str] = mapped_column(String(32))  # service.cases.schemas.Agency
+    institution_id: Mapped[str | None] = mapped_column(String(64))  # null: the district's
+    officer: Mapped[str | None] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(16))  # victim | child | aggressor | family
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.person_id"))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class MeasureEvent(Base):
+    """Append-only history of a measure: every status change, who, when; never updated."""
+
+    __tablename__ = "measure_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("case_measures.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    on: Mapped[dt.date] = mapped_column(Date)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status_from: Mapped[str | None] = mapped_column(String(16))  # null: the measure's creation
+    status_to: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PriorityHold(Base):
+    """A raised (`watch`) or lowered priority the monthly lists honour (service.cases.holds)."""
+
+    __tablename__ = "priority_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    district: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # watch | lowered
+    began_on: Mapped[dt.date] = mapped_column(Date)  # the decision's day
+    from_month: Mapped[str] = mapped_column(String(7))  # first list it applies to
+    until_month: Mapped[str | None] = mapped_column(String(7))  # lowered: last list
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    # case_closed | new_signal | superseded (a later decision raised or lowered again)
+    ended_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+# --- issue 13: front-line forms (helper B1) -------------------------------------------------
+
+
+class RecordVersion(Base):
+    """One version of a corrected agency record: its event date and content (JSON). Version 1
+    is the record as first stored (written at its first correction); each correction adds the
+    next, so the old content is kept beside the new (`service.records.corrections`)."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (UniqueConstraint("record_type", "record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # null for version 1
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- issue 14: subject access, disputes (helper C2) -----------------------------------------
+
+
+class Dispute(Base):
+    """A person's dispute of what is held about them, recorded by the council of the family's
+    district, and its outcome: accepted (with the correction it led to, `corrections.id`) or
+    rejected (with the council's reason). Never deleted (`service.subjects.disputes`)."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_district_status", "district", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.person_id"), index=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.family_id"), index=True)
+    district: Mapped[str] = mapped_column(String(64))
+    # The disputed record (null: a dispute of no single record, e.g. of the family's listing).
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    field: Mapped[str | None] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)  # what the person says is wrong
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|accepted|rejected
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    correction_id: Mapped[int | None] = mapped_column(ForeignKey("corrections.id"))
+    received_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- issue 14: retention and deletion (helper C1) -------------------------------------------
+
+
+class Deletion(Base):
+    """A tombstone: what was destroyed, when, by whom and on which ground; never the content,
+    never a family, person or IIN hash (`service.retention`). `counts` is JSON: rows destroyed
+    per table. `record_type`/`record_id` name a deleted record (service-issued ids, which name
+    nobody once the record is gone); null for a family or person."""
+
+    __tablename__ = "deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # family | person | record | unlinked | jobs
+    ground: Mapped[str] = mapped_column(String(32))  # retention | court_decision | ...
+    reason: Mapped[str | None] = mapped_column(Text)  # the admin's words; null for retention
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    counts: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeletionSnapshot(Base):
+    """A stored list that used data since deleted on a legal ground (the list is not changed:
+    snapshots are immutable; this marks it)."""
+
+    __tablename__ = "deletion_snapshots"
+
+    deletion_id: Mapped[int] = mapped_column(ForeignKey("deletions.id"), primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("list_snapshots.id"), primary_key=True)

@@ -38,6 +38,8 @@ ROLE_LABELS: Final[dict[str, str]] = {
     UserRole.auditor: i18n.N_("Auditor"),
     UserRole.admin: i18n.N_("Administrator"),
     UserRole.guardianship: i18n.N_("Guardianship authority"),
+    UserRole.regional: i18n.N_("Regional coordinator"),
+    UserRole.ministry: i18n.N_("Ministry"),
 }
 
 

@@ -84,12 +84,38 @@ VIOLATION: Final = POLICE_KINDS["order_violation"]
 #: Access-log action codes (`service.audit.access_log.append(action=...)` in the API routes).
 ACTIONS: Final[dict[str, str]] = {
     "list.read": N_("Read a monthly list"),
+    # issue 12, meeting (helper A2): how a named list or agenda left the screen.
+    "list.print": N_("Printed a monthly list"),
+    "list.export_csv": N_("Exported a monthly list as a CSV file"),
+    "agenda.read": N_("Read a meeting agenda"),
+    "agenda.print": N_("Printed a meeting agenda"),
+    "agenda.export_csv": N_("Exported a meeting agenda as a CSV file"),
+    "dashboard.read": N_("Read the council's figures"),
+    "case.followup": N_("Read a case's follow-up"),
     "alerts.read": N_("Read the alerts"),
     "family.read": N_("Read a family's record"),
-    "family.export": N_("Exported a family's data"),
+    "family.export": N_("Exported a family's data"),  # the retired whole-family export
+    # issue 14, subject access (helper C2): per person, never the whole family.
+    "person.export": N_("Issued a person's subject-access export"),
+    "person.explanation": N_("Read a person's plain explanation"),
+    "person.dispute": N_("Recorded a person's dispute"),
+    "person.dispute.outcome": N_("Recorded the outcome of a dispute"),
+    "disputes.read": N_("Read disputes"),
     "family.explanation": N_("Read an explanation"),
     "family.decision": N_("Recorded a decision"),
+    # issue 12, cases (helper A1): the case, its plan and the agencies' referrals.
+    "case.read": N_("Read a family's case"),
+    "cases.read": N_("Read the district's cases"),
+    "case.measure": N_("Added a measure to a case"),
+    "case.status": N_("Changed the status of a measure"),
+    "case.close": N_("Closed a case"),
+    "referrals.read": N_("Read the referrals to an agency"),
+    "referral.update": N_("Recorded an agency's step on a referral"),
     "family.correction": N_("Corrected a record"),
+    # issue 13, front-line forms (helper B1): an institution's own records.
+    "submissions.read": N_("Read the institution's submissions"),
+    "submission.read": N_("Read a record the institution submitted"),
+    "record.correction": N_("Corrected a record the institution submitted"),
 }
 #: Fairness metrics (`fairness.metrics.METRICS`), as an auditor reads them.
 METRICS: Final[dict[str, str]] = {
@@ -197,3 +223,47 @@ def summarise(catalog: Catalog, source: str, content: Mapping[str, Any]) -> str:
         parts.extend(_(text) for key, text in _CLINIC_FLAGS.items() if content.get(key))
         parts.append(_forms(catalog, content.get("forms")))
     return "; ".join(part for part in parts if part)
+
+
+# --- issue 12: cases (helper A1) ---------------------------------------------------------
+#: Who carries a measure out (`service.cases.schemas.Agency`).
+AGENCIES: Final[dict[str, str]] = {
+    "school": N_("School"),
+    "clinic": N_("Clinic"),
+    "police": N_("Police"),
+    "social_services": N_("Social services"),
+    "guardianship": N_("Guardianship authority"),
+    "crisis_centre": N_("Crisis centre"),
+    "correctional_programme": N_("Correctional programme"),
+    "court_via_police": N_("Court request through the police"),
+}
+#: Whom a measure is aimed at (`service.cases.schemas.Target`).
+TARGETS: Final[dict[str, str]] = {
+    "victim": N_("Victim"),
+    "child": N_("Child"),
+    "aggressor": N_("Aggressor"),
+    "family": N_("The family as a whole"),
+}
+#: A measure's status (`service.cases.schemas.MeasureStatus`).
+MEASURE_STATUSES: Final[dict[str, str]] = {
+    "proposed": N_("Proposed"),
+    "sent": N_("Sent to the agency"),
+    "acknowledged": N_("Acknowledged"),
+    "delivered": N_("Delivered"),
+    "declined": N_("Declined by the agency"),
+    "unreachable": N_("Could not reach the family"),
+}
+#: What a status change does, as the button that makes it says (the step, not the state).
+MEASURE_STEPS: Final[dict[str, str]] = {
+    "sent": N_("Send to the agency"),
+    "acknowledged": N_("Record: acknowledged"),
+    "delivered": N_("Record: delivered"),
+    "declined": N_("Record: declined"),
+    "unreachable": N_("Record: could not reach the family"),
+}
+#: A case's status and a list's priority hold.
+CASE_STATUSES: Final[dict[str, str]] = {"open": N_("In progress"), "closed": N_("Closed")}
+HOLDS: Final[dict[str, str]] = {
+    "watch": N_("Under the council's watch"),
+    "lowered": N_("Priority lowered"),
+}

@@ -12,7 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from service.admin.schemas import UserCreate
-from service.admin.users import create_user, disable_user, list_users, reset_password
+from service.admin.users import (
+    create_user,
+    disable_user,
+    list_users,
+    registry_regions,
+    reset_password,
+)
 from service.auth.roles import UserRole
 from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.errors import ConflictError, ServiceError
@@ -37,8 +43,9 @@ def _users_page(
     return render(
         request,
         "admin/users.html.j2",
-        {"accounts": accounts, "roles": roles, "notice": notice, "error": error},
-    )
+        {"accounts": accounts, "roles": roles, "regions": registry_regions(session),
+         "notice": notice, "error": error},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ def users_create(
     role: Annotated[str, Form()] = "",
     district: Annotated[str, Form()] = "",
     institution_id: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
 ) -> Response:
     """Create a user (`service.admin.users.create_user`, as the API does), with a generated
     one-time password shown once."""
@@ -87,6 +95,7 @@ def users_create(
             role=UserRole(role) if role in UserRole.__members__ else UserRole.council,
             district=district or None,
             institution_id=institution_id or None,
+            region=region or None,
         )
         created = create_user(session, body)
     except (ValidationError, ServiceError):

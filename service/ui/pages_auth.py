@@ -23,6 +23,7 @@ from service.ui.auth import (
     secure_cookies,
     set_login_cookie,
 )
+from service.ui.pages_records import home_context
 from service.ui.rendering import render, request_lang
 from service.ui.routing import UIRoute
 
@@ -120,8 +121,15 @@ def start(request: Request, user: PagePrincipal) -> Response:
         UserRole.council: f"/ui/districts/{user.district}/lists",
         UserRole.auditor: "/ui/audit/models",
         UserRole.admin: "/ui/admin/users",
+        UserRole.regional: "/ui/statistics",
+        UserRole.ministry: "/ui/statistics",
     }
     target = targets.get(user.role)
     if target is not None:
+        # An explicit language choice travels on, so the first page honours and remembers it.
+        lang = request.query_params.get("lang")
+        if i18n.parse_lang(lang) is not None:
+            target += f"?lang={lang}"
         return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-    return render(request, "home.html.j2")
+    # Front-line roles: their forms, submissions, referrals and uploads (issue 13).
+    return render(request, "home.html.j2", home_context(user))

@@ -22,11 +22,13 @@ from service.decisions.schemas import MIN_LOWER_REASON, DecisionCreate, Measure,
 from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.downloads import csv_response
 from service.errors import FieldError, NotFoundError
-from service.families.view import persons, read_family
+from service.families.members import persons
+from service.families.view import read_family
 from service.lists.alerts import read_alerts
-from service.lists.views import list_months, read_explanation, read_list
+from service.lists.views import ListAction, list_months, read_explanation, read_list
 from service.ui import i18n, labels
 from service.ui.auth import CouncilUser, check_csrf
+from service.ui.pages_subjects import family_subject_context
 from service.ui.rendering import render, request_lang
 from service.ui.routing import UIRoute
 from service.ui.views import ListFilters, ListRow, apply_filters, list_row
@@ -83,12 +85,16 @@ class ListPage:
     session: SessionDep
     filters: FiltersQuery
 
-    def rows(self, month: str) -> tuple[list[ListRow], dict[str, object]]:
-        """The filtered rows of the district's list of `month`, and the template context."""
+    def rows(
+        self, month: str, *, action: ListAction = "list.read"
+    ) -> tuple[list[ListRow], dict[str, object]]:
+        """The filtered rows of the district's list of `month`, and the template context; the
+        read is logged as `action` (shown, printed or exported)."""
         request, filters = self.request, self.filters
         listing = read_list(
-            self.session, self.user, self.district, month, lang=request_lang(request)
-        )
+            self.session, self.user, self.district, month, lang=request_lang(request),
+            action=action,
+        )  # fmt: skip
         rows = [list_row(entry) for entry in listing.entries]
         shown = apply_filters(rows, filters)
         query = request.url.query
@@ -121,13 +127,15 @@ def list_page(month: Annotated[str, Path(pattern=MONTH)], page: ListPageDep) -> 
 @router.get("/districts/{district}/lists/{month}/print", response_class=HTMLResponse)
 def print_page(month: str, page: ListPageDep) -> Response:
     """A printable page of the list for the council meeting."""
-    return render(page.request, "council/list_print.html.j2", page.rows(month)[1])
+    return render(
+        page.request, "council/list_print.html.j2", page.rows(month, action="list.print")[1]
+    )
 
 
 @router.get("/districts/{district}/lists/{month}/export.csv")
 def export_csv(month: str, page: ListPageDep) -> Response:
     """The list as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic correctly)."""
-    rows, context = page.rows(month)
+    rows, context = page.rows(month, action="list.export_csv")
     _ = i18n.catalog(request_lang(page.request)).gettext
     # Every row says what ranked it: an interim checklist list has no probability and no band.
     ranked_by = _(labels.RANKERS.get(str(context["ranker"]), str(context["ranker"])))
@@ -167,10 +175,12 @@ def export_csv(month: str, page: ListPageDep) -> Response:
 def alerts_page(
     request: Request, district: str, user: CouncilUser, session: SessionDep
 ) -> Response:
-    """Families re-scored between meetings after a violation, offense or weapon signal."""
+    """Alerts between meetings: violation, offense or weapon signals recorded since the
+    district's latest list was built, each family re-scored at once."""
     names = may_see_names(user, district)
     alerts = []
-    for alert in read_alerts(session, user, district):
+    found = read_alerts(session, user, district)
+    for alert in found.alerts:
         members = (
             [p.full_name for p in persons(session, alert.family_id, names=True) if p.full_name]
             if names
@@ -179,6 +189,7 @@ def alerts_page(
         alerts.append(
             {
                 "date": alert.event_date,
+                "recorded_on": alert.recorded_on,
                 "family_id": alert.family_id,
                 "names": members,
                 "kind_label": labels.POLICE_KINDS.get(alert.kind, alert.kind),
@@ -187,7 +198,11 @@ def alerts_page(
                 "probability": alert.probability,
             }
         )
-    return render(request, "council/alerts.html.j2", {"district": district, "alerts": alerts})
+    return render(
+        request,
+        "council/alerts.html.j2",
+        {"district": district, "alerts": alerts, "since": found.since},
+    )
 
 
 def waterfall_labels(catalog: i18n.Catalog, family_id: str) -> WaterfallLabels:
@@ -283,9 +298,11 @@ def _family_context(
         "can_decide": True,
         "measures": list(labels.MEASURES.items()),
         "priorities": list(labels.PRIORITIES.items()),
-        "form": {"measures": [], "priority": "keep", "reason": ""},
+        "form": {"measures": [], "priority": "keep", "reason": "", "hold_months": 3},
         "form_error": None,
         "notice": None,
+        # Subject access (issue 14): members' exports, explanations and disputes.
+        **family_subject_context(session, user, view),
     }
 
 
@@ -307,6 +324,11 @@ def family_page(
     return render(request, "council/family.html.j2", context)
 
 
+def _months(text: str) -> int:
+    """The hold months of the decision form (1..12; the select offers no other; default 3)."""
+    return int(text) if text.isdigit() and 1 <= int(text) <= 12 else 3
+
+
 @router.post("/families/{family_id}/decisions", response_class=HTMLResponse)
 def record_decision(
     request: Request,
@@ -319,6 +341,7 @@ def record_decision(
     priority: Annotated[str, Form()] = "keep",
     reason: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
+    hold_months: Annotated[str, Form()] = "3",
 ) -> Response:
     """Record a council decision as the API does (`decide.record_decision`); a refusal (no
     measure, or lowering priority without a 20-character reason) shows the form again with a
@@ -332,6 +355,8 @@ def record_decision(
             priority=Priority(priority) if priority in labels.PRIORITIES else Priority.keep,
             reason=reason,
             list_month=month or None,
+            # How long "lower" keeps the family off the top k (issue 12); ignored otherwise.
+            hold_months=_months(hold_months) if priority == Priority.lower_.value else None,
         )
     except ValidationError:
         error = _("Choose at least one measure.")
@@ -344,11 +369,19 @@ def record_decision(
                     "Lowering priority needs a written reason of at least %(n)s characters; "
                     "the reason given has %(got)s."
                 ) % {"n": MIN_LOWER_REASON, "got": len(reason.strip())}
+            elif "priority" in exc.loc:  # raise with "no action" only: no case to watch
+                error = _(
+                    "Raising priority keeps the family on the lists until its case is closed: "
+                    'choose at least one measure besides "No action".'
+                )
             else:
                 error = _("The decision could not be recorded: please check the fields.")
     if error is not None:
         context = _family_context(request, session, user, family_id, month or None)
-        context["form"] = {"measures": measures or [], "priority": priority, "reason": reason}
+        context["form"] = {
+            "measures": measures or [], "priority": priority, "reason": reason,
+            "hold_months": _months(hold_months),
+        }  # fmt: skip
         context["form_error"] = error
         return render(
             request, "council/family.html.j2", context,

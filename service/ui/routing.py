@@ -42,6 +42,15 @@ _TITLES = {
     ),
 }
 _DEFAULT = (i18n.N_("Request refused"), i18n.N_("The request could not be completed."))
+#: The detail of `service.ui.auth`'s refusal of a form post without the session's CSRF token.
+CSRF_MISMATCH = "CSRF token mismatch"
+_CSRF = (
+    i18n.N_("The form could not be accepted"),
+    i18n.N_(
+        "The form did not come from this site's page, or the page is too old. Open the page "
+        "again and repeat; nothing was changed."
+    ),
+)
 
 
 class LoginRequired(HTTPException):
@@ -51,10 +60,10 @@ class LoginRequired(HTTPException):
         super().__init__(status_code=status.HTTP_401_UNAUTHORIZED, detail="sign-in required")
 
 
-def error_page(request: Request, status_code: int) -> Response:
+def error_page(request: Request, status_code: int, *, csrf: bool = False) -> Response:
     """The translated page for a refusal (the service's English detail is not shown: it is
     written for API clients, and a person needs their own language)."""
-    title, message = _TITLES.get(status_code, _DEFAULT)
+    title, message = _CSRF if csrf else _TITLES.get(status_code, _DEFAULT)
     catalog = i18n.catalog(request_lang(request))
     return render(
         request,
@@ -85,7 +94,7 @@ class UIRoute(APIRoute):
                     return login_redirect(request)
                 if isinstance(exc, PasswordChangeRequired):  # signed in with a one-time password
                     return RedirectResponse("/ui/password", status_code=status.HTTP_303_SEE_OTHER)
-                return error_page(request, exc.status_code)
+                return error_page(request, exc.status_code, csrf=exc.detail == CSRF_MISMATCH)
             except ServiceError as exc:
                 return error_page(request, exc.status_code)
 

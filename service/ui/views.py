@@ -41,8 +41,14 @@ class ListRow:
     reasons: list[str]
     orders: list[OrderView] = field(default_factory=list)
     violations: list[ViolationView] = field(default_factory=list)
+    #: An alert between meetings: a serious signal recorded after the previous list was built.
     alert: bool = False
+    #: Days of serious police signals of the last 3 months that are not violations (these are
+    #: shown as violations), which keep the family on the list whatever its score.
+    serious_signals: list[dt.date] = field(default_factory=list)
     checklist_score: int | None = None
+    #: The council's priority hold the list honoured (issue 12): the label's msgid, or "".
+    hold_label: str = ""
 
     @property
     def days_to_expiry(self) -> int | None:
@@ -73,8 +79,10 @@ def list_row(entry: ListEntryRead, *, reasons: int = 3) -> ListRow:
         reasons=[reason.text for reason in entry.reasons[:reasons]],
         orders=[order_view(order) for order in entry.open_orders],
         violations=[ViolationView(labels.VIOLATION, day) for day in entry.violations],
-        alert=bool(entry.alerts),
+        alert=bool(entry.alerts_between_meetings),
+        serious_signals=sorted(set(entry.alerts) - set(entry.violations)),
         checklist_score=entry.checklist_score,
+        hold_label=labels.HOLDS.get(entry.hold, entry.hold) if entry.hold else "",
     )
 
 
@@ -100,7 +108,9 @@ def apply_filters(rows: list[ListRow], filters: ListFilters) -> list[ListRow]:
             not filters.expiring
             or any(o.days_left is not None and o.days_left <= EXPIRING_DAYS for o in row.orders)
         )
-        and (not filters.violations or bool(row.violations) or row.alert)
+        and (
+            not filters.violations or bool(row.violations) or row.alert or bool(row.serious_signals)
+        )
     ]
     if filters.sort == "probability":
         kept.sort(key=lambda row: (-(row.probability or 0.0), row.rank))

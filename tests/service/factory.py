@@ -24,6 +24,10 @@ from service.storage.tables import (
 )
 
 DISTRICTS = ("Almaly", "Bostandyk")
+#: The one region of the seeded registry (both districts are in it).
+REGION = "Almaty"
+#: Roles bound to no district: seeded once, as `<role>.all` (the regional user: of `REGION`).
+NO_DISTRICT_ROLES = (UserRole.auditor, UserRole.admin, UserRole.regional, UserRole.ministry)
 PASSWORD = "correct horse battery staple"
 TODAY = dt.date(2025, 6, 15)
 
@@ -60,7 +64,7 @@ def seed_registry(
             ids.append(fid)
             session.add(
                 Family(
-                    family_id=fid, region="Almaty", district=district, urban=True,
+                    family_id=fid, region=REGION, district=district, urban=True,
                     n_children=1, ethnicity="kazakh", language="kk", income_group="middle",
                     disability_in_household=False, single_parent=bool(i % 3 == 0),
                 )
@@ -150,25 +154,25 @@ def seed_home(home: Path, *, iin_key: bytes, families_per_district: int = 10) ->
 
 
 def seed_users(session: Session) -> dict[tuple[UserRole, str | None], Principal]:
-    """One user per role and district (auditor and admin have no district)."""
+    """One user per role and district (auditor, admin, regional and ministry have no
+    district; the regional user reads `REGION`)."""
     password_hash = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
     users: dict[tuple[UserRole, str | None], Principal] = {}
     for role in UserRole:
-        districts: tuple[str | None, ...] = (
-            (None,) if role in (UserRole.auditor, UserRole.admin) else DISTRICTS
-        )
+        districts: tuple[str | None, ...] = (None,) if role in NO_DISTRICT_ROLES else DISTRICTS
+        region = REGION if role is UserRole.regional else None
         for district in districts:
             name = f"{role.value}.{(district or 'all').lower()}"
             institution = f"{role.value}-{district}" if district else None
             user = User(
                 username=name, password_hash=password_hash, role=role.value,
-                district=district, institution_id=institution, active=True,
+                district=district, institution_id=institution, region=region, active=True,
             )  # fmt: skip
             session.add(user)
             session.flush()
             users[(role, district)] = Principal(
                 id=user.id, username=name, role=role, district=district,
-                institution_id=institution,
+                institution_id=institution, region=region,
             )  # fmt: skip
     session.commit()
     return users

@@ -244,7 +244,8 @@ def test_a_correction_is_as_strict_as_a_submission(sqlite_service: Service, new_
 
 NOT_FOUND: dict[str, tuple[str, str, tuple[UserRole, str | None], dict[str, Any] | None]] = {
     "family": ("GET", "/v1/families/{iin}", COUNCIL, None),
-    "family-export": ("GET", "/v1/families/{iin}/export", COUNCIL, None),
+    "person-export": ("GET", "/v1/persons/{iin}/export", COUNCIL, None),
+    "person-dispute": ("POST", "/v1/persons/{iin}/disputes", COUNCIL, {"statement": "x" * 20}),
     "family-explanation": ("GET", "/v1/families/{iin}/explanation", COUNCIL, None),
     "decision": ("POST", "/v1/families/{iin}/decisions", COUNCIL, {"measures": ["psychologist"]}),
     "district-lists": ("GET", "/v1/districts/{iin}/lists", (UserRole.auditor, None), None),
@@ -296,7 +297,7 @@ def test_a_404_never_repeats_the_value(
     assert response.status_code == 404, response.text
     assert STRAY_IIN not in response.text
     assert response.json()["detail"].split(":")[0] in (
-        "family_id", "district", "districts", "month", "record_id",
+        "family_id", "district", "districts", "month", "record_id", "person_id",
     )  # fmt: skip
     # The server's records; httpx's "HTTP Request: GET ..." line is the test client's own.
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
@@ -311,8 +312,8 @@ def test_uvicorn_access_log_shows_the_route_not_the_path(listed_service: Service
     )
     lines = {
         f"/v1/families/{STRAY_IIN}": '"GET /v1/families/{family_id} HTTP/1.1" 404',
-        f"/v1/families/{STRAY_IIN}/export?x={STRAY_IIN}": (
-            '"GET /v1/families/{family_id}/export?… HTTP/1.1" 404'
+        f"/v1/persons/{STRAY_IIN}/export?x={STRAY_IIN}": (
+            '"GET /v1/persons/{person_id}/export?… HTTP/1.1" 404'
         ),
         f"/v1/no/such/{STRAY_IIN}": '"GET <no route> HTTP/1.1" 404',
         "/health": '"GET /health HTTP/1.1" 404',

@@ -38,7 +38,7 @@ from service.auth.roles import UserRole
 from service.main import create_app
 from service.model_source import Champion, StaticModelSource
 from tests.service.conftest import TOKEN_KEY, build_service, make_settings
-from tests.service.factory import Seeded, auth
+from tests.service.factory import NO_DISTRICT_ROLES, Seeded, auth
 
 #: Generated (fuzzing-phase) requests per operation and role, on top of examples and coverage.
 MAX_EXAMPLES = int(os.environ.get("PATRONAGE_FUZZ_EXAMPLES", "3"))
@@ -79,7 +79,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory, champion: Champion) -> In
 def _headers(role: UserRole | None, seeded: Seeded) -> dict[str, str]:
     if role is None:
         return {}
-    district = None if role in (UserRole.auditor, UserRole.admin) else "Almaly"
+    district = None if role in NO_DISTRICT_ROLES else "Almaly"
     user = seeded.users.get((role, district))
     assert user is not None, f"the seeded users have no {role.value} user: extend seed_users"
     return auth(user, TOKEN_KEY)

@@ -47,6 +47,7 @@ class Stored:
     alerts: list[tuple[str, float | None, str | None]]  # district, probability, model version
     users: dict[str, tuple[str, str | None, str]]  # username -> role, district, password hash
     largest: list[str]
+    region: str | None  # the region of the largest district (its regional coordinator's)
 
 
 def _stored() -> Stored:
@@ -77,6 +78,11 @@ def _stored() -> Stored:
                     for u in session.scalars(select(User))
                 },
                 largest=largest_districts(session),
+                region=session.scalar(
+                    select(Family.region)
+                    .where(Family.district == largest_districts(session)[0])
+                    .limit(1)
+                ),
             )
     finally:
         engine.dispose()
@@ -145,7 +151,13 @@ def test_demo_prepares_a_first_look_and_a_second_run_reuses_it(
     users = json.loads(credentials.read_text())["users"]
     stored = _stored()
     assert len(stored.largest) == 2
-    expected = {("admin", "admin", None), ("auditor", "auditor", None)} | {
+    assert stored.region is not None
+    expected = {
+        ("admin", "admin", None),
+        ("auditor", "auditor", None),
+        ("ministry", "ministry", None),
+        (f"regional.{stored.region.lower().replace(' ', '-')}", "regional", None),
+    } | {
         (f"{role}.{district.lower().replace(' ', '-')}", role, district)
         for district in stored.largest
         for role in ("council", "school", "clinic", "police", "guardianship")

@@ -25,13 +25,17 @@ def test_demo_users_file_is_private_and_passwords_work(
     users = json.loads(path.read_text())["users"]
     roles = sorted((u["role"], u["district"]) for u in users)
     assert roles == sorted(
-        [("admin", None), ("auditor", None)]
+        [("admin", None), ("auditor", None), ("ministry", None), ("regional", None)]
         + [
             (r, d)
             for d in ("Almaly", "Bostandyk")
             for r in ("council", "school", "clinic", "police", "guardianship")
         ]
     )
+    # The regional coordinator reads the region of the largest district; nobody else has one.
+    assert {u["username"]: u["region"] for u in users if u["region"]} == {
+        "regional.almaty": "Almaty"
+    }
     assert len({u["password"] for u in users}) == len(users)
     client: TestClient = sqlite_service.client
     for user in users:

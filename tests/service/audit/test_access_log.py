@@ -45,14 +45,14 @@ def verify(service: Service) -> dict[str, object]:
 def test_reads_append_who_what_and_which_family(service: Service) -> None:
     families = read_families(service, 3)
     service.client.get(
-        f"/v1/families/{families[0]}/export", headers=service.headers(COUNCIL, "Almaly")
+        f"/v1/persons/P{families[0]}a/export", headers=service.headers(COUNCIL, "Almaly")
     )
     entries = log(service)
     assert [(e["action"], e["family_id"]) for e in entries] == [
         ("family.read", families[0]),
         ("family.read", families[1]),
         ("family.read", families[2]),
-        ("family.export", families[0]),
+        ("person.export", families[0]),
     ]
     assert {e["username"] for e in entries} == {"council.almaly"}
     assert {e["role"] for e in entries} == {"council"}

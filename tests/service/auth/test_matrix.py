@@ -14,7 +14,7 @@ import pytest
 
 from service.auth.roles import UserRole
 from tests.service.conftest import Service
-from tests.service.factory import DISTRICTS, PASSWORD
+from tests.service.factory import DISTRICTS, NO_DISTRICT_ROLES, PASSWORD
 
 R = UserRole
 ALL_ROLES = tuple(R)
@@ -30,6 +30,7 @@ class Endpoint:
     scoped: bool  # family-level data: council of the district only (auditors: all districts)
     body: Any = None
     ok: int = 200
+    query: str = ""  # appended to the path (filled in like it), not part of the route
 
 
 def _survey(service: Service) -> dict[str, Any]:
@@ -66,7 +67,27 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/districts/{district}/lists", (R.council, R.auditor), True),
     Endpoint("GET", "/v1/districts/{district}/lists/{month}", (R.council, R.auditor), True),
     Endpoint("GET", "/v1/families/{family}", (R.council,), True),
-    Endpoint("GET", "/v1/families/{family}/export", (R.council,), True),
+    # Subject access (issue 14) is per person; the whole-family export is retired.
+    Endpoint("GET", "/v1/persons/{person_id}/export", (R.council,), True),
+    Endpoint(
+        "POST",
+        "/v1/persons/{person_id}/disputes",
+        (R.council,),
+        True,
+        {"statement": "The person says the school survey is wrong."},
+        201,
+    ),
+    # No such dispute: the matrix checks who reaches the route (the district check of an
+    # existing dispute: tests/service/subjects/test_disputes.py).
+    Endpoint(
+        "POST",
+        "/v1/disputes/{dispute_id}/outcome",
+        (R.council,),
+        False,
+        {"outcome": "rejected", "reason": "Checked with the school."},
+        404,
+    ),
+    Endpoint("GET", "/v1/districts/{district}/disputes", (R.council,), True),
     Endpoint("GET", "/v1/families/{family}/explanation", (R.council, R.auditor), True),
     Endpoint(
         "POST",
@@ -104,6 +125,107 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/admin/unlinked/relink", (R.admin,), False, {}, 200),
     Endpoint(
         "PUT", "/v1/admin/districts/{district}/capacity", (R.admin,), False, {"capacity": 0.1}
+    ),
+    # Aggregates without names (issue 14): the council reads its own district's only; the
+    # regional user (of the seeded region) its region's districts, the ministry and auditors
+    # every district. Other regions and levels: tests/service/statistics/test_routes.py.
+    *(
+        Endpoint(
+            "GET",
+            path,
+            (R.council, R.regional, R.ministry, R.auditor),
+            True,
+            query="?month=2025-06&level=district&district={district}",
+        )
+        for path in ("/v1/statistics", "/v1/statistics/export.csv")
+    ),
+    # The council's meeting (issue 12): its district's agenda and figures; auditors without
+    # names. No such case: the matrix checks who reaches the follow-up.
+    Endpoint(
+        "GET",
+        "/v1/districts/{district}/agenda",
+        (R.council, R.auditor),
+        True,
+        query="?month=2025-06",
+    ),
+    Endpoint(
+        "GET",
+        "/v1/districts/{district}/dashboard",
+        (R.council, R.auditor),
+        True,
+        query="?month=2025-06",
+    ),
+    Endpoint("GET", "/v1/cases/{case_id}/follow-up", (R.council, R.auditor), False, None, 404),
+    # Case work (issue 12): the family's case and the district's cases (council of the district,
+    # auditors without names); writes on a case that does not exist (who reaches them: district
+    # and order checks are in tests/service/cases/); the agencies' referrals.
+    Endpoint("GET", "/v1/families/{family}/case", (R.council, R.auditor), True),
+    Endpoint("GET", "/v1/districts/{district}/cases", (R.council, R.auditor), True),
+    Endpoint(
+        "POST",
+        "/v1/cases/{case_id}/measures",
+        (R.council,),
+        False,
+        {"measure": "psychologist", "agency": "clinic", "target": "family", "due_on": "2030-01-01"},
+        404,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/cases/{case_id}/measures/{measure_id}/status",
+        (R.council,),
+        False,
+        {"status": "sent"},
+        404,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/cases/{case_id}/close",
+        (R.council,),
+        False,
+        {"note": "Plan delivered, closing."},
+        404,
+    ),
+    Endpoint("GET", "/v1/referrals", (R.school, R.clinic, R.police, R.guardianship), False),
+    Endpoint(
+        "POST",
+        "/v1/referrals/{measure_id}/status",
+        (R.school, R.clinic, R.police, R.guardianship),
+        False,
+        {"status": "acknowledged"},
+        404,
+    ),
+    # Front-line forms (issue 13): the institution's own records. The seeded order is the
+    # record of another police institution (404: not revealed); other roles may not correct a
+    # police signal (403). Behaviour: tests/service/ui/test_submissions.py.
+    Endpoint("GET", "/v1/submissions", (R.school, R.clinic, R.police, R.guardianship), False),
+    Endpoint(
+        "POST",
+        "/v1/records/{record_type}/{record_id}/corrections",
+        (R.police,),
+        False,
+        {"changes": {"forms": ["physical"]}, "reason": "Corrected after review."},
+        404,
+    ),
+    # Retention (issue 14): nothing in the seeded registry is past its period, so the purge
+    # destroys nothing; a deletion without its reason is refused (422) after the role check,
+    # so the matrix deletes nothing (behaviour: tests/service/retention/).
+    Endpoint("GET", "/v1/admin/retention", (R.admin,), False),
+    Endpoint("POST", "/v1/admin/retention/purge", (R.admin,), False, {}, 200),
+    Endpoint(
+        "POST",
+        "/v1/admin/records/{record_type}/{record_id}/delete",
+        (R.admin,),
+        False,
+        {"ground": "court_decision"},
+        422,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/admin/persons/{person_id}/delete",
+        (R.admin,),
+        False,
+        {"ground": "court_decision"},
+        422,
     ),
 ]
 FAMILY_ROUTES = [e for e in ENDPOINTS if "{family}" in e.path]
@@ -144,9 +266,11 @@ def _body(service: Service, endpoint: Endpoint, family: str) -> Any:
 
 
 def _call(service: Service, endpoint: Endpoint, headers: dict[str, str], family: str) -> Any:
-    path = endpoint.path.format(
+    path = (endpoint.path + endpoint.query).format(
         district=OWN, family=family, month="2025-06", user_id=NO_USER, kind="school_survey",
-        import_id=NO_USER,
+        import_id=NO_USER, case_id=NO_USER, measure_id=NO_USER,
+        person_id=f"P{family}a", dispute_id=NO_USER,
+        record_type="police_signal", record_id=f"ps-order-{OWN}",
     )  # fmt: skip
     if endpoint.body == "upload":
         # A subject the registry does not know: stored unlinked whichever district uploads.
@@ -165,7 +289,7 @@ CASES = [
     pytest.param(e, role, district, id=f"{e.method} {e.path} {role.value} {district or '-'}")
     for e in ENDPOINTS
     for role in ALL_ROLES
-    for district in ((None,) if role in (R.auditor, R.admin) else (OWN, OTHER))
+    for district in ((None,) if role in NO_DISTRICT_ROLES else (OWN, OTHER))
 ]
 
 
@@ -216,7 +340,7 @@ def test_no_token_is_401(matrix_service: Service, endpoint: Endpoint) -> None:
         pytest.param(e, role, district, id=f"{e.method} {e.path} {role.value} {district or '-'}")
         for e in FAMILY_ROUTES
         for role in ALL_ROLES
-        for district in ((None,) if role in (R.auditor, R.admin) else (OWN, OTHER))
+        for district in ((None,) if role in NO_DISTRICT_ROLES else (OWN, OTHER))
     ],
 )
 def test_missing_family_is_404_only_for_allowed_roles(

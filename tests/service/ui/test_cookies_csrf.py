@@ -18,7 +18,7 @@ from service.model_source import StaticModelSource
 from service.storage.tables import User
 from service.ui.auth import LOGIN_COOKIE, csrf_token_for
 from tests.service.conftest import TOKEN_KEY, Service, make_settings
-from tests.service.factory import PASSWORD, seed_registry
+from tests.service.factory import DISTRICTS, PASSWORD, seed_registry
 from tests.service.ui.signin import login_form_token, sign_in
 
 EVIL = "https://evil.example"
@@ -145,3 +145,19 @@ def test_cookies_are_not_secure_over_plain_http_unless_forced(tmp_path: Path) ->
             cookies = _login(client)
         assert all(("Secure" in cookie) is forced for cookie in cookies)
         app.state.patronage.engine.dispose()
+
+
+def test_a_language_chosen_on_the_start_page_follows_the_redirect(
+    sqlite_service: Service,
+) -> None:
+    """`/ui/?lang=kk` sends a council member to the lists in Kazakh, and remembers it."""
+    client = sqlite_service.client
+    sign_in(client, sqlite_service.user(UserRole.council, DISTRICTS[0]).username)
+    response = client.get("/ui/?lang=kk", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/lists?lang=kk")
+    page = client.get(response.headers["location"])
+    assert '<html lang="kk">' in page.text
+    assert client.cookies.get("patronage_lang") == "kk"
+    unknown = client.get("/ui/?lang=xx", follow_redirects=False)
+    assert "lang=" not in unknown.headers["location"]

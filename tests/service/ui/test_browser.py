@@ -63,24 +63,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
+def browser(shared_browser: Any) -> Any:
+    """The session's one chromium (`tests/service/ui/conftest.py`): Playwright's sync API runs
+    one instance per process, so every browser test shares it, in whatever order they run."""
+    return shared_browser
 
 
 def _page(browser: Any, app: RunningApp, username: str, *, locale: str = "en-US") -> Any:

@@ -7,12 +7,13 @@ from the list to the first contact, the share of cases with a recorded serious i
 decisions about the month's list relate to the score. None says that a measure caused or
 prevented anything.
 
-Suppression: a count from 1 to 9 is never shown (`MIN_COUNT`; a zero identifies nobody and is
-shown). Where parts add up to a shown total (families by measure and status; families with and
-without action; cases with and without an incident; measures delivered on time or not), a part
-that could be worked out from the others is suppressed too: when exactly one part is hidden,
-the smallest other non-zero part is hidden with it. A share is shown only when both of its
-parts are; a median only over at least `MIN_COUNT` cases.
+Suppression, by the same code as the published statistics (`service.statistics.suppression`):
+a count from 1 to 9 is never shown (`MIN_COUNT`; a zero identifies nobody and is shown). Where
+parts add up to a shown total (families by measure and status; families with and without
+action; cases with and without an incident; measures delivered on time or not), the parts and
+their total are suppressed as one table, so no hidden part can be worked out from the shown
+ones by subtraction. A share is shown only when both of its parts are; a median only over at
+least `MIN_COUNT` cases.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,21 +43,17 @@ from service.meetings.schemas import (
     RepeatRead,
     ValueRead,
 )
+from service.statistics.suppression import MIN_COUNT, augment, suppress
 from service.storage.tables import Case, CaseMeasure, Decision, ListSnapshot, SnapshotFamily, utcnow
-
-#: Counts from 1 to MIN_COUNT - 1 are suppressed.
-MIN_COUNT: Final = 10
 
 
 def hidden_parts(parts: Sequence[int]) -> list[bool]:
-    """Which parts of a shown total to hide: every count from 1 to 9, and, when that hides
-    exactly one, the smallest other non-zero part as well (else the total gives it away)."""
-    hidden = [0 < n < MIN_COUNT for n in parts]
-    if sum(hidden) == 1:
-        others = [(n, i) for i, n in enumerate(parts) if not hidden[i] and n > 0]
-        if others:
-            hidden[min(others)[1]] = True
-    return hidden
+    """Which parts of a shown total to hide: the parts as one row of a table with its total,
+    suppressed like every published table (primary and complementary)."""
+    if not parts:
+        return []
+    mask = suppress(augment([list(parts)]))
+    return [bool(hidden) for hidden in mask[0, : len(parts)]]
 
 
 def count(n: int, *, hide: bool | None = None) -> CountRead:

@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service.auth.roles import UserRole
@@ -50,6 +52,16 @@ def test_counts_under_ten_are_suppressed() -> None:
     assert share(yes, no, 30, 39).suppressed
     assert median(list(range(9))).model_dump() == {"value": None, "suppressed": True}
     assert median([7] * 6 + [9] * 4).value == 7.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8))
+def test_no_hidden_part_is_worked_out_from_the_total(parts: list[int]) -> None:
+    hidden = hidden_parts(parts)
+    assert all(h for n, h in zip(parts, hidden, strict=True) if 0 < n < MIN_COUNT)
+    # with the total shown, one hidden part would be the total minus the shown ones
+    total_shown = not 0 < sum(parts) < MIN_COUNT
+    assert sum(hidden) != 1 or not total_shown
 
 
 def test_dashboard_figures(service: Service) -> None:

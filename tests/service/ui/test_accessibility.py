@@ -1,7 +1,8 @@
 """Every page, checked with axe-core in a real browser in Kazakh, Russian and English: no
 violation of impact serious or critical; and no page references anything outside the service.
 
-`PAGES` is the one table of (user, path): adding a page is one line. Each role gets one browser
+`PAGES` is the one table of (user, path): adding a page is one line, and a page of the product
+missing from it fails `test_every_page_is_checked`. Each role gets one browser
 context; each page is visited once per language. axe-core is the copy bundled inside the
 `axe-playwright-python` wheel (nothing is fetched), loaded by Playwright into each document as
 an init script and run through its evaluation channel, which the pages' Content-Security-Policy
@@ -11,6 +12,7 @@ an init script and run through its evaluation channel, which the pages' Content-
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any, Final
 
@@ -26,8 +28,9 @@ SCHOOL, CLINIC, POLICE = "school.almaly", "clinic.almaly", "police.almaly"
 CARE, REGIONAL, MINISTRY = "guardianship.almaly", "regional.all", "ministry.all"
 
 #: (who, path): every page of the product. `{month}` is the harness's month with lists,
-#: `{family}` a family of Almaly, `{person}` its child. A path ending in `!` must be refused
-#: (the refusal page is checked too).
+#: `{family}` a family of Almaly, `{person}` its child, `{record}` a school survey the school
+#: of Almaly submitted and `{dispute}` a dispute of that child (`page_data`). A path ending
+#: in `!` must be refused (the refusal page is checked too).
 PAGES: Final[tuple[tuple[str | None, str], ...]] = (
     (None, "/ui/login"),
     # the council (lists, families, meetings, subject access)
@@ -46,10 +49,12 @@ PAGES: Final[tuple[tuple[str | None, str], ...]] = (
     (COUNCIL, "/ui/persons/{person}/explanation"),
     (COUNCIL, "/ui/persons/{person}/export"),
     (COUNCIL, "/ui/persons/{person}/disputes/new"),
+    (COUNCIL, "/ui/disputes/{dispute}"),
     (COUNCIL, "/ui/statistics"),
     (COUNCIL, "/ui/districts/Bostandyk/lists!"),
     # the auditor
     (AUDITOR, "/ui/audit/models"),
+    (AUDITOR, "/ui/audit/models/1"),
     (AUDITOR, "/ui/audit/fairness"),
     (AUDITOR, "/ui/audit/explanations"),
     (AUDITOR, "/ui/audit/explanations?district=Almaly&month={month}"),
@@ -68,6 +73,7 @@ PAGES: Final[tuple[tuple[str | None, str], ...]] = (
     (SCHOOL, "/ui/forms"),
     (SCHOOL, "/ui/forms/school-survey"),
     (SCHOOL, "/ui/submissions"),
+    (SCHOOL, "/ui/submissions/school_survey/{record}"),
     (SCHOOL, "/ui/referrals"),
     (SCHOOL, "/ui/uploads"),
     (CLINIC, "/ui/forms/medical-screening"),
@@ -87,9 +93,78 @@ AXE_OPTIONS: Final = {
 }
 
 
-def _fill(path: str, app: RunningApp) -> str:
+#: GET addresses of the pages' routers that are not pages to check: downloads, an image, the
+#: stored fairness report of an MLflow run (the harness has none) and the upload steps, which
+#: answer their posts (`test_upload_preview_and_result_pass_axe`) and redirect a GET.
+NOT_PAGES: Final = frozenset(
+    {
+        "/ui/audit/fairness/plots/{name}",
+        "/ui/audit/fairness/report.html",
+        "/ui/districts/{district}/agenda/export.csv",
+        "/ui/districts/{district}/lists/{month}/export.csv",
+        "/ui/persons/{person_id}/export.json",
+        "/ui/statistics/export.csv",
+        "/ui/uploads/templates/{kind}",
+        "/ui/uploads/cancel",
+        "/ui/uploads/commit",
+        "/ui/uploads/preview",
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def page_data(shared_app: RunningApp) -> dict[str, str]:
+    """A school survey of the school of Almaly about the first family's child, and a dispute
+    of that child, stored through the API of the running app."""
+    import httpx
+
+    from service.auth.roles import UserRole
+    from tests.service.conftest import TOKEN_KEY
+    from tests.service.factory import auth
+
+    family = shared_app.seeded.families["Almaly"][0]
+    person = f"P{family}c"
+    survey = {
+        "subject_iin": shared_app.seeded.iins[person], "event_date": "2025-05-01",
+        "feels_safe": 4, "afraid_of_adult": False, "seen_violence": False,
+        "hurt_by_adult": False, "hunger_neglect": False, "wants_counsellor": False,
+        "unexplained_injury": False, "behaviour_change": False, "days_absent": 0,
+    }  # fmt: skip
+    users = shared_app.seeded.users
+    with httpx.Client(base_url=shared_app.url) as client:
+        stored = client.post(
+            "/v1/records/school-surveys",
+            json=survey,
+            headers=auth(users[(UserRole.school, "Almaly")], TOKEN_KEY),
+        )
+        assert stored.status_code == 201, stored.text
+        disputed = client.post(
+            f"/v1/persons/{person}/disputes",
+            json={"statement": "The school has the wrong days on record for my son."},
+            headers=auth(users[(UserRole.council, "Almaly")], TOKEN_KEY),
+        )
+        assert disputed.status_code == 201, disputed.text
+    return {"record": stored.json()["record_id"], "dispute": str(disputed.json()["id"])}
+
+
+def _fill(path: str, app: RunningApp, data: dict[str, str]) -> str:
     family = app.seeded.families["Almaly"][0]
-    return path.format(month=MONTH, family=family, person=f"P{family}c")
+    return path.format(month=MONTH, family=family, person=f"P{family}c", **data)
+
+
+def test_every_page_is_checked() -> None:
+    """Every GET page of the pages' routers has a row in `PAGES` (or is in `NOT_PAGES`)."""
+    from tests.service.ui.test_page_matrix import _page_routes
+
+    checked = [re.sub(r"\?.*|!$", "", path) for _user, path in PAGES]
+
+    def covered(route: str) -> bool:
+        pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(route)) + "$")
+        return any(pattern.match(path) for path in checked)
+
+    missing = sorted(r for r in _page_routes() - NOT_PAGES if not covered(r))
+    assert missing == []
+    assert not NOT_PAGES - _page_routes()  # no stale exemption
 
 
 def _with_lang(path: str, lang: str) -> str:
@@ -148,7 +223,7 @@ def _requests_outside(page: Any, app: RunningApp) -> list[str]:
 
 @pytest.mark.parametrize("user", sorted({u or "" for u, _ in PAGES}))
 def test_every_page_passes_axe_in_three_languages(
-    shared_browser: Any, shared_app: RunningApp, user: str
+    shared_browser: Any, shared_app: RunningApp, page_data: dict[str, str], user: str
 ) -> None:
     page = with_axe(signed_in(shared_browser, shared_app, user or None))
     outside = _requests_outside(page, shared_app)
@@ -157,7 +232,7 @@ def test_every_page_passes_axe_in_three_languages(
     for lang in LANGS:
         for path in paths:
             refused = path.endswith("!")
-            url = _with_lang(_fill(path.removesuffix("!"), shared_app), lang)
+            url = _with_lang(_fill(path.removesuffix("!"), shared_app, page_data), lang)
             response = page.goto(url)
             assert response is not None
             assert (url, response.status >= 400) == (url, refused), response.status

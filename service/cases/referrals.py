@@ -21,6 +21,7 @@ from service.auth.roles import SUBMITTER_ROLES, Principal
 from service.cases.plan import events_view, person_names, record_step, server_today
 from service.cases.schemas import (
     AGENCY_ROLE,
+    NAMED_INSTITUTION,
     Agency,
     CaseStatus,
     MeasureStatus,
@@ -39,11 +40,17 @@ def agencies_of(user: Principal) -> list[Agency]:
 
 
 def _addressed_to(user: Principal) -> ColumnElement[bool]:
-    """Measures sent to `user`'s agency in their district (and institution, when named)."""
+    """Measures sent to `user`'s agency in their district, and to their institution when the
+    measure names one. A school's or a clinic's measure that names none is nobody's: there are
+    several per district, and sending one needs the institution that will act (`plan`)."""
+    unnamed = and_(
+        CaseMeasure.institution_id.is_(None),
+        CaseMeasure.agency.not_in([a.value for a in NAMED_INSTITUTION]),
+    )
     institution = (
-        or_(CaseMeasure.institution_id.is_(None), CaseMeasure.institution_id == user.institution_id)
+        or_(unnamed, CaseMeasure.institution_id == user.institution_id)
         if user.institution_id is not None
-        else CaseMeasure.institution_id.is_(None)
+        else unnamed
     )
     return and_(
         Case.district == (user.district or ""),

@@ -17,7 +17,7 @@ from service.cases.schemas import Agency, MeasurePlan, MeasureStatus, Target
 from service.decisions.decide import record_decision
 from service.decisions.schemas import DecisionCreate, Measure, Priority
 from service.errors import ConflictError, FieldError, NotFoundError
-from service.storage.tables import MeasureEvent, PriorityHold
+from service.storage.tables import CaseMeasure, MeasureEvent, PriorityHold
 from tests.service.conftest import Service
 
 OWN, OTHER = "Almaly", "Bostandyk"
@@ -148,6 +148,15 @@ def test_an_institution_sees_only_its_own_referrals(service: Service) -> None:
             )  # fmt: skip
         mine = referrals_for(session, school).referrals
     assert [r.id for r in mine] == [measure.id]  # its own, not the other school's
+
+    # A school measure stored sent without an institution (written around the checks) reaches
+    # no school of the district.
+    with service.state.sessions() as session:
+        stored = session.get(CaseMeasure, planned.id)
+        assert stored is not None
+        stored.institution_id = None
+        session.commit()
+        assert [r.id for r in referrals_for(session, school).referrals] == [measure.id]
     assert mine[0].institution_id == school.institution_id
 
 

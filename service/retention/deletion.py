@@ -16,7 +16,7 @@ import json
 import re
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.auth.roles import Principal, UserRole
@@ -57,6 +57,19 @@ def deletion_read(row: Deletion, *, snapshots_marked: int) -> DeletionRead:
         snapshots_marked=snapshots_marked,
         created_at=row.created_at,
     )
+
+
+def recent_deletions(session: Session, *, limit: int = 50) -> list[DeletionRead]:
+    """The newest tombstones first (what was destroyed, on which ground; never the content)."""
+    rows = session.scalars(select(Deletion).order_by(Deletion.id.desc()).limit(limit)).all()
+    marked: dict[int, int] = dict(
+        session.execute(
+            select(DeletionSnapshot.deletion_id, func.count())
+            .where(DeletionSnapshot.deletion_id.in_([r.id for r in rows]))
+            .group_by(DeletionSnapshot.deletion_id)
+        ).all()
+    )
+    return [deletion_read(r, snapshots_marked=marked.get(r.id, 0)) for r in rows]
 
 
 def _mark(session: Session, deletion_id: int, snapshot_ids: list[int]) -> int:

@@ -267,3 +267,18 @@ HOLDS: Final[dict[str, str]] = {
     "watch": N_("Under the council's watch"),
     "lowered": N_("Priority lowered"),
 }
+#: What a tombstone records as destroyed (`DeletionRead.kind`) and on which ground.
+DELETION_KINDS: Final[dict[str, str]] = {
+    "family": N_("A family"),
+    "person": N_("A person"),
+    "record": N_("A record"),
+    "unlinked": N_("Records that match no family"),
+    "reports": N_("Upload reports"),
+}
+DELETION_GROUNDS: Final[dict[str, str]] = {
+    "retention": N_("Retention period over"),
+    "court_decision": N_("Court decision"),
+    "wrong_subject": N_("Filed about the wrong person"),
+    "unlawful": N_("Held without a lawful ground"),
+    "subject_request": N_("The person's request"),
+}

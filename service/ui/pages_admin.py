@@ -1,4 +1,5 @@
-"""Admin pages: users (create, disable, reset password) and generating a month's lists."""
+"""Admin pages: users (create, disable, reset password), generating a month's lists, and the
+retention report with its run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from service.admin.schemas import UserCreate
 from service.admin.users import (
@@ -19,12 +21,16 @@ from service.admin.users import (
     registry_regions,
     reset_password,
 )
-from service.auth.roles import UserRole
+from service.auth.roles import Principal, UserRole
 from service.deps import SessionDep, StateDep, WriteSessionDep
 from service.errors import ConflictError, ServiceError
 from service.lists.generate import generate_with_champion
 from service.lists.schemas import ListsCreate
-from service.ui import i18n
+from service.retention.deletion import recent_deletions
+from service.retention.policy import RetentionPolicy
+from service.retention.run import run_retention
+from service.state import ServiceState
+from service.ui import i18n, labels
 from service.ui.auth import ROLE_LABELS, AdminUser, check_csrf
 from service.ui.rendering import render, request_lang
 from service.ui.routing import UIRoute
@@ -171,3 +177,40 @@ def lists_generate(post: AdminPostDep, month: Annotated[str, Form()] = "") -> Re
     return render(
         post.request, "admin/lists.html.j2", {"month": month, "notice": notice, "error": error}
     )
+
+
+def _retention_page(
+    request: Request, session: Session, state: ServiceState, user: Principal, *,
+    apply: bool, error: str | None = None,
+) -> Response:  # fmt: skip
+    policy = RetentionPolicy.of(state.settings)
+    home = state.settings.resolved_home
+    report = run_retention(session, policy, user=user, home=home, apply=apply)
+    return render(
+        request,
+        "admin/retention.html.j2",
+        {"report": report, "policy": policy, "deletions": recent_deletions(session),
+         "kinds": labels.DELETION_KINDS, "grounds": labels.DELETION_GROUNDS, "error": error},
+    )  # fmt: skip
+
+
+@router.get("/admin/retention", response_class=HTMLResponse)
+def retention_page(
+    request: Request, user: AdminUser, state: StateDep, session: SessionDep
+) -> Response:
+    """What is past its retention period today (a dry run, logged as one) and the tombstones of
+    what was destroyed."""
+    return _retention_page(request, session, state, user, apply=False)
+
+
+@router.post("/admin/retention", response_class=HTMLResponse)
+def retention_apply(post: AdminPostDep, confirm: Annotated[str, Form()] = "") -> Response:
+    """Destroy what is past its period, as `patronage retention --apply` does, only with the
+    box ticked that says the report was checked."""
+    _ = post.checked()
+    if confirm != "yes":
+        error = _("Nothing was destroyed: tick the box that says you checked the report.")
+        return _retention_page(
+            post.request, post.session, post.state, post.user, apply=False, error=error
+        )
+    return _retention_page(post.request, post.session, post.state, post.user, apply=True)

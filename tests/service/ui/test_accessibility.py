@@ -64,6 +64,7 @@ PAGES: Final[tuple[tuple[str | None, str], ...]] = (
     # the admin
     (ADMIN, "/ui/admin/users"),
     (ADMIN, "/ui/admin/lists"),
+    (ADMIN, "/ui/admin/retention"),
     (ADMIN, "/ui/uploads"),
     # statistics readers
     (REGIONAL, "/ui/statistics"),

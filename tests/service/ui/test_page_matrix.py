@@ -87,6 +87,7 @@ PAGES = [
     Page("/ui/audit/access-log", (R.auditor,)),
     Page("/ui/admin/users", (R.admin,)),
     Page("/ui/admin/lists", (R.admin,)),
+    Page("/ui/admin/retention", (R.admin,)),
     # front-line roles (issue 13): forms, submissions, referrals, uploads
     Page("/ui/forms", FRONT_LINE),
     _form("school-survey", R.school),

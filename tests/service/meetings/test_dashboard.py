@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service.auth.roles import UserRole
-from service.meetings.dashboard import MIN_COUNT, count, hidden_parts, median, share, split
+from service.meetings.dashboard import count, hidden_parts, median, share, split
+from service.statistics.suppression import MIN_COUNT
 from service.storage.tables import AccessLogEntry
 from tests.service.conftest import Service
 from tests.service.meetings import records as rec

@@ -4,6 +4,8 @@ from tests.service.conftest import (  # noqa: F401 (fixtures pytest finds by nam
     champion,
     db_url,
     listed_service,
+    postgres_template_db,
+    seeded_db,
     service,
     sqlite_service,
     sqlite_url,

@@ -1,5 +1,9 @@
 """Fixtures of the service tests: a migrated database (SQLite, and PostgreSQL when reachable),
-an app on it with a seeded registry, and one token per role and district."""
+an app on it with a seeded registry, and one token per role and district.
+
+The app's database is a copy of a migrated and seeded template built once per test process
+(`tests.service.seeded_db`); `db_url` and `sqlite_url` still name an empty database (a SQLite
+file not yet there), for the tests of the migrations and the storage."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from service.storage.tables import User
 from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.factory import Seeded, auth, seed_registry
 from tests.service.scratch_db import admin_connection, scratch_database
+from tests.service.seeded_db import Template, copy_sqlite_template, postgres_copy, postgres_template
 
 TOKEN_KEY = "test-token-key-" + "x" * 40
 IIN_KEY = "test-iin-key-" + "y" * 40
@@ -47,6 +52,41 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'patronage.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template_db() -> Iterator[Template]:
+    """This test process's PostgreSQL template: migrated, seeded, dropped at the end."""
+    import psycopg
+
+    try:
+        admin = admin_connection()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {type(exc).__name__}")
+    with postgres_template(admin, iin_key=IIN_KEY.encode()) as template:
+        yield template
+
+
+@dataclass(frozen=True)
+class SeededDatabase:
+    """A migrated database holding the seeded registry (a copy of the template)."""
+
+    url: str
+    seeded: Seeded
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def seeded_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SeededDatabase]:
+    """A migrated, seeded database of each backend, this test's own: a copy of the template
+    (the SQLite file `tmp_path/patronage.db`, or a new PostgreSQL database dropped after)."""
+    if request.param == "sqlite":
+        path = tmp_path / "patronage.db"
+        seeded = copy_sqlite_template(path, iin_key=IIN_KEY.encode())
+        yield SeededDatabase(url=f"sqlite:///{path}", seeded=seeded)
+        return
+    template: Template = request.getfixturevalue("postgres_template_db")
+    with postgres_copy(template) as url:
+        yield SeededDatabase(url=url, seeded=template.seeded_copy())
 
 
 def make_settings(home: Path, url: str, *, demo: bool = False) -> Settings:
@@ -78,20 +118,31 @@ class Service:
         return auth(user, TOKEN_KEY, version=version or 0)
 
 
-def build_service(home: Path, url: str, models: ModelSource | None = None) -> Iterator[Service]:
+def build_service(
+    home: Path, url: str, models: ModelSource | None = None, *, seeded: Seeded | None = None
+) -> Iterator[Service]:
+    """The app on `url` holding the seeded registry, its engine disposed at the end.
+
+    `seeded`: the database already holds it (a `seeded_db`). Else a SQLite URL of a file not
+    there yet gets a copy of the seeded template, and any other database is migrated by
+    `create_app` and seeded then."""
+    sqlite_file = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if seeded is None and sqlite_file is not None and not sqlite_file.exists():
+        seeded = copy_sqlite_template(sqlite_file, iin_key=IIN_KEY.encode())
     app = create_app(make_settings(home, url), models=models or StaticModelSource())
     state: ServiceState = app.state.patronage
-    with state.sessions() as session:
-        seeded = seed_registry(session, iin_key=state.secrets.iin_hash_key)
+    if seeded is None:
+        with state.sessions() as session:
+            seeded = seed_registry(session, iin_key=state.secrets.iin_hash_key)
     with TestClient(app) as client:
         yield Service(app=app, client=client, state=state, seeded=seeded)
     state.engine.dispose()
 
 
 @pytest.fixture
-def service(tmp_path: Path, db_url: str) -> Iterator[Service]:
+def service(tmp_path: Path, seeded_db: SeededDatabase) -> Iterator[Service]:
     """The app on a fresh database of each backend, with the seeded registry and users."""
-    yield from build_service(tmp_path, db_url)
+    yield from build_service(tmp_path, seeded_db.url, seeded=seeded_db.seeded)
 
 
 @pytest.fixture

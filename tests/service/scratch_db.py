@@ -1,6 +1,7 @@
-"""A scratch PostgreSQL database on the local server, created empty and dropped (with whatever
-still holds a connection to it) afterwards: for the service tests' `db_url` fixture and the
-benchmarks that measure on PostgreSQL (which import it, as they import `tests.service.server`).
+"""A scratch PostgreSQL database on the local server, created empty (or as a copy of a template
+database) and dropped (with whatever still holds a connection to it) afterwards: for the service
+tests' `db_url` and `service` fixtures (`tests.service.seeded_db`) and the benchmarks that
+measure on PostgreSQL (which import it, as they import `tests.service.server`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ def admin_connection() -> psycopg.Connection:
 
 
 @contextmanager
-def scratch_database(admin: psycopg.Connection, prefix: str) -> Iterator[str]:
-    """The URL of a new database `prefix_<random>`, dropped at the end; closes `admin`."""
+def scratch_database(
+    admin: psycopg.Connection, prefix: str, *, template: str | None = None
+) -> Iterator[str]:
+    """The URL of a new database `prefix_<random>`, dropped at the end; closes `admin`.
+
+    Empty, or a copy of the database `template` (which must have no open connection)."""
     name = f"{prefix}_{secrets.token_hex(6)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    copied = f' TEMPLATE "{template}"' if template is not None else ""
+    admin.execute(f'CREATE DATABASE "{name}"{copied}')
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:

@@ -27,7 +27,7 @@ from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
 from features.i18n import Lang
 from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cuts
 from model.calibration import Calibrator, Method
-from model.reasons import as_value, render
+from model.reasons import as_value, listed, render
 from model.training import BoosterParams, fit_booster
 
 __all__ = [
@@ -104,14 +104,28 @@ def _check_columns(frame: pl.DataFrame, names: Sequence[str]) -> None:
         )
 
 
-def _matrix(frame: pl.DataFrame, names: Sequence[str]) -> np.ndarray:
+def _refuse_forbidden(names: Sequence[str]) -> None:
+    forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
+    if forbidden:
+        raise ValueError(
+            f"features: protected attributes and geography are never model features, "
+            f"got {forbidden}"
+        )
+
+
+def _matrix(
+    frame: pl.DataFrame, names: Sequence[str], *, dtype: type[np.floating[Any]] = np.float64
+) -> np.ndarray:
+    """The feature matrix (rows x `names`, C order) in `dtype`: float32 to train (half the
+    memory; LightGBM bins the values the same), float64 to score and explain."""
     if not names:
         raise ValueError("features: expected at least one feature column, got none")
     bad = [c for c in names if not frame.schema[c].is_numeric() and frame.schema[c] != pl.Boolean]
     if bad:
         kinds = ", ".join(f"{c} ({frame.schema[c]})" for c in bad)
         raise ValueError(f"features: expected numeric or boolean columns, got {kinds}")
-    return frame.select([pl.col(c).cast(pl.Float64) for c in names]).to_numpy()
+    kind = pl.Float32 if dtype == np.float32 else pl.Float64
+    return frame.select([pl.col(c).cast(kind) for c in names]).to_numpy(order="c")
 
 
 class RiskModel:
@@ -161,19 +175,46 @@ class RiskModel:
         Protected attributes and geography are refused as features.
         """
         names = feature_columns(features)
-        forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
-        if forbidden:
-            raise ValueError(
-                f"features: protected attributes and geography are never model features, "
-                f"got {forbidden}"
-            )
+        _refuse_forbidden(names)
         _check_columns(valid_features, names)
+        return self.fit_matrix(
+            _matrix(features, names, dtype=np.float32),
+            y,
+            x_valid=_matrix(valid_features, names, dtype=np.float32),
+            y_valid=y_valid,
+            feature_names=names,
+            trained_until=trained_until,
+            horizon_months=horizon_months,
+            metadata=metadata,
+        )
+
+    def fit_matrix(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        x_valid: np.ndarray,
+        y_valid: np.ndarray,
+        feature_names: list[str],
+        trained_until: dt.date,
+        horizon_months: int = 6,
+        metadata: dict[str, Any] | None = None,
+    ) -> RiskModel:
+        """`fit` on matrices (float32, C order, columns `feature_names`) built once by the
+        caller and shared with the baselines and metrics; no copy of them is kept."""
+        names = list(feature_names)
+        _refuse_forbidden(names)
+        for label, m in (("training", x), ("held-out", x_valid)):
+            if m.ndim != 2 or m.shape[1] != len(names):
+                raise FeatureMismatchError(
+                    f"{label} matrix: expected {len(names)} feature columns, got shape {m.shape}"
+                )
         params = self.params or BoosterParams()
         self.band_cuts_ = validate_band_cuts(self.band_cuts)
         self.booster_ = fit_booster(
-            _matrix(features, names),
+            x,
             np.asarray(y, dtype=float),
-            x_valid=_matrix(valid_features, names),
+            x_valid=x_valid,
             y_valid=np.asarray(y_valid, dtype=float),
             feature_names=names,
             params=params,
@@ -182,7 +223,7 @@ class RiskModel:
         self.feature_names_ = names
         self.trained_until_ = trained_until
         self.horizon_months_ = horizon_months
-        raw_valid = self._raw(valid_features)
+        raw_valid = self.raw_matrix(x_valid)
         self.calibrator_ = Calibrator(self.calibration, seed=params.seed).fit(raw_valid, y_valid)
         self.metadata_ = {"params": params.as_dict(), **(metadata or {})}
         return self
@@ -191,7 +232,10 @@ class RiskModel:
 
     def _raw(self, features: pl.DataFrame) -> np.ndarray:
         _check_columns(features, self.feature_names_)
-        matrix = _matrix(features, self.feature_names_)
+        return self.raw_matrix(_matrix(features, self.feature_names_))
+
+    def raw_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds) of a matrix whose columns are `feature_names_`."""
         return np.asarray(self.booster_.predict(matrix, raw_score=True, num_threads=2), dtype=float)
 
     @staticmethod
@@ -250,20 +294,22 @@ class RiskModel:
     ) -> list[Reason]:
         """The `top` features of family `row` by absolute contribution, rendered in `lang`.
 
-        Positive contributions raise the score, negative ones lower it; zero contributions are
-        left out. The texts describe the data, never a cause.
+        Positive contributions raise the score, negative ones lower it; zero contributions and
+        those against a constrained feature's direction are left out (`model.reasons.listed`).
+        The texts describe the data, never a cause.
         """
         n = explanation.contributions.shape[0]
         if not 0 <= row < n:
             raise IndexError(f"row: expected 0 <= row < {n}, got {row}")
         contrib = explanation.contributions[row]
-        order = np.argsort(-np.abs(contrib), kind="stable")[: max(top, 0)]
-        out = []
-        for j in order.tolist():
-            if contrib[j] == 0.0:
+        out: list[Reason] = []
+        for j in np.argsort(-np.abs(contrib), kind="stable").tolist():
+            if len(out) >= top:
                 break
             name = explanation.feature_names[j]
             value = as_value(float(explanation.values[row, j]))
+            if not listed(name, value, float(contrib[j])):
+                continue
             out.append(
                 Reason(
                     feature=name,

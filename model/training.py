@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+
+from model.monotone import MONOTONE_METHOD, constraint_vector
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ class BoosterParams:
     early_stopping_rounds: int = 50
     num_threads: int = 2
     seed: int = 0
+    #: Constrain the features whose direction is not in doubt (`model.monotone`).
+    monotone: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def lightgbm_params(self) -> dict[str, Any]:
@@ -56,6 +61,18 @@ class BoosterParams:
             **self.extra,
         }
 
+    def monotone_params(self, feature_names: Sequence[str]) -> dict[str, Any]:
+        """The monotone constraints for `feature_names` in order (empty when `monotone` is off).
+
+        "basic" keeps every leaf left of a split on a constrained feature at or below every leaf
+        right of it, so TreeSHAP contributions (not only predictions) rise with the value.
+        """
+        vector = constraint_vector(feature_names)
+        if not self.monotone or not any(vector):
+            return {}
+        chosen = {"monotone_constraints": vector, "monotone_constraints_method": MONOTONE_METHOD}
+        return {k: v for k, v in chosen.items() if k not in self.extra}  # `extra` has the last word
+
     def as_dict(self) -> dict[str, Any]:
         """Flat parameters for logging."""
         out = {k: v for k, v in self.__dict__.items() if k != "extra"}
@@ -80,7 +97,7 @@ def fit_booster(
     train_set = lgb.Dataset(x, label=y, feature_name=feature_names, free_raw_data=True)
     valid_set = lgb.Dataset(x_valid, label=y_valid, reference=train_set)
     booster = lgb.train(
-        params.lightgbm_params(),
+        {**params.lightgbm_params(), **params.monotone_params(feature_names)},
         train_set,
         num_boost_round=params.num_boost_round,
         valid_sets=[valid_set],

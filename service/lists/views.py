@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from features.i18n import Lang, negotiate, parse_lang
-from model.reasons import as_value, render
+from model.reasons import as_value, listed, render
 from service.audit import access_log
 from service.auth.access import district_scope, may_see_names
 from service.auth.roles import Principal
@@ -104,12 +104,13 @@ def _reasons(
     top: int = TOP_REASONS,
 ) -> list[ReasonRead]:
     names, values, contributions = _merge_items(names, values, contributions)
-    order = np.argsort(-np.abs(contributions), kind="stable")[:top]
-    out = []
-    for j in order.tolist():
-        if contributions[j] == 0.0:
+    out: list[ReasonRead] = []
+    for j in np.argsort(-np.abs(contributions), kind="stable").tolist():
+        if len(out) >= top:
             break
         value = as_value(float(values[j]))
+        if not listed(names[j], value, float(contributions[j])):
+            continue
         out.append(
             ReasonRead(
                 feature=names[j],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,10 @@ import pytest
 import shap
 
 from model.bands import BANDS
+from model.monotone import against_direction
+from model.reasons import as_value, listed
 from model.risk_model import FeatureMismatchError, ModelFileError, RiskModel
-from model.training import BoosterParams
+from model.training import BoosterParams, fit_booster
 from tests.model.synthetic import synthetic_frame
 
 
@@ -139,12 +142,45 @@ def test_reasons_are_top_absolute_contributions(fitted_model: RiskModel, lang: s
         assert 1 <= len(reasons) <= 3
         magnitudes = [abs(r.contribution) for r in reasons]
         assert magnitudes == sorted(magnitudes, reverse=True)
-        assert magnitudes[0] == pytest.approx(np.abs(explanation.contributions[row]).max())
+        # The largest contributions a reason may state (`listed`), in order: none skipped.
+        shown = [
+            abs(c)
+            for name, v, c in zip(
+                explanation.feature_names,
+                explanation.values[row].tolist(),
+                explanation.contributions[row].tolist(),
+                strict=True,
+            )
+            if listed(name, as_value(v), c)
+        ]
+        assert magnitudes == sorted(shown, reverse=True)[:3]
         for r in reasons:
             j = explanation.feature_names.index(r.feature)
             assert r.contribution == explanation.contributions[row, j]
             assert "because" not in r.text.lower()
             assert r.text
+
+
+def test_no_reason_reads_against_a_constrained_direction(fitted_model: RiskModel) -> None:
+    """A reason never says that more police calls lowered the score; a call count of 0 may
+    ("no call": below the families ranked higher) and the waterfall keeps every contribution."""
+    frame, _ = synthetic_frame(300, seed=13)
+    explanation = fitted_model.explain(frame)
+    calls = explanation.feature_names.index("police_domestic_call_6m")
+    assert against_direction("police_domestic_call_6m", -1.0)
+    contributions = explanation.contributions.copy()
+    contributions[:, calls] = -5.0  # larger than any other, against the direction
+    planted = replace(explanation, contributions=contributions)
+    with_calls = [r for r in range(300) if explanation.values[r, calls] > 0]
+    without = [r for r in range(300) if explanation.values[r, calls] == 0]
+    assert with_calls and without
+    for row in with_calls:
+        reasons = fitted_model.reasons(planted, row, lang="en", top=3)
+        assert "police_domestic_call_6m" not in [r.feature for r in reasons]
+        assert len(reasons) == min(3, int(np.count_nonzero(contributions[row])) - 1)
+    for row in without:
+        first = fitted_model.reasons(planted, row, lang="en", top=1)[0]
+        assert (first.feature, first.contribution) == ("police_domestic_call_6m", -5.0)
 
 
 def test_reasons_reject_unknown_language_and_row(fitted_model: RiskModel) -> None:
@@ -167,3 +203,43 @@ def test_reason_texts_differ_by_language_and_show_the_value(fitted_model: RiskMo
     assert not any("\u0400" <= ch <= "\u04ff" for ch in texts["en"])
     assert any("\u0400" <= ch <= "\u04ff" for ch in texts["ru"])
     assert any("\u0400" <= ch <= "\u04ff" for ch in texts["kk"])
+
+
+def test_fit_on_shared_float32_matrices_equals_fit_on_frames(fitted_model: RiskModel) -> None:
+    train, y = synthetic_frame(4000, seed=1)
+    valid, y_valid = synthetic_frame(2000, seed=2)
+    names = fitted_model.feature_names_
+    x = train.select(names).cast(pl.Float32).to_numpy(order="c")
+    x_valid = valid.select(names).cast(pl.Float32).to_numpy(order="c")
+    params = BoosterParams(num_boost_round=120, early_stopping_rounds=20, min_data_in_leaf=40)
+    model = RiskModel(params=params).fit_matrix(
+        x,
+        y,
+        x_valid=x_valid,
+        y_valid=y_valid,
+        feature_names=names,
+        trained_until=dt.date(2025, 1, 1),
+    )
+    assert model.booster_.model_to_string() == fitted_model.booster_.model_to_string()
+    np.testing.assert_array_equal(model.raw_matrix(x_valid), fitted_model.score(valid).raw_score)
+    # float32 changes nothing the booster learns: the float64 fit scores the same
+    as64 = fit_booster(
+        train.select(names).cast(pl.Float64).to_numpy(),
+        y.astype(float),
+        x_valid=valid.select(names).cast(pl.Float64).to_numpy(),
+        y_valid=y_valid.astype(float),
+        feature_names=names,
+        params=params,
+    )
+    np.testing.assert_array_equal(
+        as64.predict(x_valid.astype(float), raw_score=True), model.raw_matrix(x_valid)
+    )
+    with pytest.raises(FeatureMismatchError, match="held-out matrix: expected 5 feature columns"):
+        RiskModel(params=params).fit_matrix(
+            x,
+            y,
+            x_valid=x_valid[:, :3],
+            y_valid=y_valid,
+            feature_names=names,
+            trained_until=dt.date(2025, 1, 1),
+        )

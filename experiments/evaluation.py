@@ -22,12 +22,19 @@ from experiments.ceiling import CeilingCheck, ceiling_frame, check_rankers
 from experiments.helped import metrics_by_help
 from experiments.rankers import all_metrics, score_rankers
 from experiments.time_split import AGENCIES, drop_agency, known_before
-from experiments.training import BASELINES, Progress, TrainingConfig, train
+from experiments.training import (
+    BASELINES,
+    GridBuilder,
+    Progress,
+    TrainingConfig,
+    train,
+    training_matrices,
+)
+from experiments.training import fit_baselines as training_baselines
 from features.contracts import Events
 from features.months import months_after
 from features.pipeline.grid import build_grid
 from features.simulator import SimulationConfig
-from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
 from model.risk_model import RiskModel
 
 log = logging.getLogger(__name__)
@@ -102,8 +109,13 @@ def data_end(events: Events) -> dt.date:
     return max(ends)  # type: ignore[no-any-return]
 
 
-def fit_baselines(events: Events, model: RiskModel) -> dict[str, Any]:
-    """Baselines refitted on the model's training rows (records known before its cut-off)."""
+def fit_baselines(
+    events: Events, model: RiskModel, *, grid: GridBuilder = build_grid
+) -> dict[str, Any]:
+    """Baselines refitted on the model's training rows (records known before its cut-off), as
+    training fits them (`experiments.training.fit_baselines`, one float32 matrix).
+
+    `grid`: the grid builder, `build_grid` or a Dask cluster's (`Cluster.grid`)."""
     dates = [dt.date.fromisoformat(d) for d in model.metadata_.get("train_as_of", [])]
     valid_dates = [dt.date.fromisoformat(d) for d in model.metadata_.get("valid_as_of", [])]
     if not dates or not valid_dates:
@@ -111,22 +123,17 @@ def fit_baselines(events: Events, model: RiskModel) -> dict[str, Any]:
             "model metadata: expected the training and held-out as-of dates, got none; "
             "retrain the model with `patronage train`"
         )
-    visible = known_before(events, model.trained_until_)
-    grid = build_grid(
-        visible,
+    rows = grid(
+        known_before(events, model.trained_until_),
         as_of_dates=[*dates, *valid_dates],
         horizon_months=model.horizon_months_,
         known_before=model.trained_until_,
+        float32=True,
     )
-    held_out = grid["as_of"].is_in(valid_dates)
-    train_rows, valid_rows = grid.filter(~held_out), grid.filter(held_out)
-    features = train_rows.drop("as_of", "label")
-    valid = (valid_rows.drop("as_of", "label"), valid_rows["label"].to_numpy())
-    return {
-        "checklist": ChecklistBaseline().fit(features),
-        "police_12m": PoliceHistoryBaseline().fit(features),
-        "logistic": LogisticBaseline().fit(features, train_rows["label"].to_numpy(), valid=valid),
-    }
+    return training_baselines(
+        training_matrices(rows, valid_as_of=valid_dates),
+        seed=int(model.metadata_.get("params", {}).get("seed", 0)),
+    )
 
 
 SHARE_KEYS = (
@@ -205,6 +212,7 @@ def evaluate(
     progress: Progress | None = None,
     simulation: SimulationConfig | None = None,
     measures: pl.DataFrame | None = None,
+    grid: GridBuilder = build_grid,
 ) -> EvaluationResult:
     """Score the model and the baselines at `as_of`; label with every recorded outcome.
 
@@ -213,7 +221,8 @@ def evaluate(
     ranker is checked against it for leakage. With non-empty `measures` (the council's measures:
     `family_id, decided_on, status, delivered_on`) the model is also judged separately on
     families with and without delivered measures (`experiments.helped`); the measures never
-    reach the features.
+    reach the features. `grid`: how the grids are built (`build_grid`, or a Dask cluster's
+    `Cluster.grid`); every other step runs here.
     """
     say = progress or (lambda _msg: None)
     horizon = model.horizon_months_
@@ -232,15 +241,15 @@ def evaluate(
         )
     if baselines is None:
         say("refitting the baselines on the model's training rows")
-        baselines = fit_baselines(events, model)
+        baselines = fit_baselines(events, model, grid=grid)
     say(f"building features and labels at {as_of.isoformat()}")
-    grid = build_grid(events, as_of_dates=[as_of], horizon_months=horizon)
+    rows = grid(events, as_of_dates=[as_of], horizon_months=horizon, known_before=None)
     ceiling = None
     if simulation is not None:
         say("computing the records ceiling (simulated data only)")
         ceiling = ceiling_frame(events, simulation, as_of_dates=[as_of], horizon_months=horizon)
     say("scoring")
-    scored = score_rankers(model, baselines, grid, events.families, truth=truth, ceiling=ceiling)
+    scored = score_rankers(model, baselines, rows, events.families, truth=truth, ceiling=ceiling)
     metrics = all_metrics(scored)
     comparison, leakage = compare(metrics)
     checks = check_rankers(scored.rows["label"].to_numpy(), scored.ranking)
@@ -253,8 +262,8 @@ def evaluate(
     return EvaluationResult(
         as_of=as_of,
         horizon_months=horizon,
-        n=grid.height,
-        base_rate=float(grid["label"].mean() or 0.0),  # type: ignore[arg-type]
+        n=rows.height,
+        base_rate=float(rows["label"].mean() or 0.0),  # type: ignore[arg-type]
         metrics=metrics,
         comparison=comparison,
         leakage_suspected=leakage,

@@ -49,9 +49,15 @@ def score_rankers(
     truth: pl.DataFrame | None,
     probability: np.ndarray | None = None,
     ceiling: pl.DataFrame | None = None,
+    matrix: np.ndarray | None = None,
 ) -> RankerScores:
     """Score model, baselines, (with truth) the oracle and (with `ceiling`, the frame of
-    `experiments.ceiling.ceiling_frame`) the records ceiling on the rows of `grid`."""
+    `experiments.ceiling.ceiling_frame`) the records ceiling on the rows of `grid`.
+
+    `matrix`: the feature matrix of `grid`'s rows in the model's feature order, already built
+    (training shares one): the model and the baselines that take a matrix score it instead of
+    re-materialising their own from `grid`.
+    """
     rows = grid.select("as_of", "family_id", "label").join(
         families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
         on="family_id",
@@ -61,11 +67,19 @@ def score_rankers(
     rows = rows.with_columns(
         list_key=pl.col("as_of").cast(pl.String) + "|" + pl.col("district").fill_null("?")
     )
-    scores = model.score(grid)
-    ranking = {"model": scores.raw_score}
-    probs = {"model": scores.probability if probability is None else probability}
+    if matrix is not None and matrix.shape != (grid.height, len(model.feature_names_)):
+        raise ValueError(
+            f"matrix: expected shape {(grid.height, len(model.feature_names_))}, got {matrix.shape}"
+        )
+    raw = model.score(grid).raw_score if matrix is None else model.raw_matrix(matrix)
+    ranking = {"model": raw}
+    probs = {"model": model.calibrator_.predict(raw) if probability is None else probability}
     for name, baseline in baselines.items():
-        ranking[name] = baseline.score(grid)
+        shares_matrix = matrix is not None and hasattr(baseline, "score_matrix")
+        if shares_matrix and list(baseline.feature_names_) == list(model.feature_names_):
+            ranking[name] = baseline.score_matrix(matrix)
+        else:
+            ranking[name] = baseline.score(grid)
     if "logistic" in ranking:
         probs["logistic"] = ranking["logistic"]
     if truth is not None:

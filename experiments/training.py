@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -33,8 +34,11 @@ from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBa
 from model.calibration import Method, out_of_fold
 from model.explain import source_contributions, source_totals
 from model.gates import Finding, GateResult, evaluate_model_gate
-from model.risk_model import Explanation, RiskModel
+from model.risk_model import Explanation, RiskModel, feature_columns
 from model.training import BoosterParams
+
+if TYPE_CHECKING:
+    from experiments.distributed import Cluster
 
 BASELINES = ("checklist", "police_12m", "logistic")
 Progress = Callable[[str], None]
@@ -60,6 +64,9 @@ class TrainingConfig:
     #: the first held-out date; docs/model.md compares both on the default simulator.
     inner_buffer: bool = False
     baselines: bool = True  # off only for ablations, which compare the model with itself
+    #: Partitions of whole districts the grid is built on, one after the other
+    #: (`features.pipeline.grid.build_grid`); 1 builds it in one pass.
+    grid_parts: int = 1
 
     def as_params(self) -> dict[str, Any]:
         """Flat parameters for tracking."""
@@ -106,6 +113,75 @@ class TrainingResult:
         return any(c.alarm for c in self.ceiling_checks)
 
 
+@dataclass(frozen=True)
+class TrainingMatrices:
+    """The float32 feature matrix of a training grid, built once and shared by the booster,
+    the baselines and the metrics: training rows first, then the held-out rows."""
+
+    x: np.ndarray  # (rows, features) float32, C order; empty rows once training is done
+    n_train: int
+    feature_names: list[str]
+    y_train: np.ndarray
+    y_valid: np.ndarray
+    valid_rows: pl.DataFrame  # as_of, family_id, the features, label: the held-out rows
+
+    @property
+    def x_train(self) -> np.ndarray:
+        return self.x[: self.n_train]
+
+    @property
+    def x_valid(self) -> np.ndarray:
+        return self.x[self.n_train :]
+
+    def without_training_rows(self) -> TrainingMatrices:
+        """The same held-out data with the training rows released (a copy of x_valid)."""
+        return replace(self, x=self.x_valid.copy(), n_train=0)
+
+
+#: How the as-of grid is built: `build_grid` on one machine, or a Dask cluster's `Cluster.grid`
+#: (same keyword arguments, same rows).
+GridBuilder = Callable[..., pl.DataFrame]
+
+
+def training_matrices(grid: pl.DataFrame, *, valid_as_of: list[dt.date]) -> TrainingMatrices:
+    """Split `grid` into training and held-out rows and build their feature matrix once.
+
+    The grid's rows are put in the order training rows, held-out rows (they already are when
+    the held-out dates are the last ones, as `build_grid` orders them: no copy then).
+    """
+    valid = grid["as_of"].is_in(valid_as_of).to_numpy()
+    n_train = int((~valid).sum())
+    if valid[:n_train].any():
+        grid = grid.sort(pl.Series(valid), maintain_order=True)
+    names = feature_columns(grid)
+    labels = grid["label"].to_numpy()
+    return TrainingMatrices(
+        x=grid.select([pl.col(c).cast(pl.Float32) for c in names]).to_numpy(order="c"),
+        n_train=n_train,
+        feature_names=names,
+        y_train=labels[:n_train],
+        y_valid=labels[n_train:],
+        valid_rows=grid.slice(n_train),
+    )
+
+
+def fit_baselines(data: TrainingMatrices, *, seed: int) -> dict[str, Any]:
+    """The baselines on the training rows: the checklist and the police history are not
+    learned (they only check their features exist); the logistic baseline chooses C on the
+    held-out rows (see `model.baselines.LogisticBaseline`)."""
+    columns = data.valid_rows.drop("as_of", "label").head(0)
+    return {
+        "checklist": ChecklistBaseline().fit(columns),
+        "police_12m": PoliceHistoryBaseline().fit(columns),
+        "logistic": LogisticBaseline(seed=seed).fit_matrix(
+            data.x_train,
+            data.y_train,
+            feature_names=data.feature_names,
+            valid=(data.x_valid, data.y_valid),
+        ),
+    }
+
+
 def feature_sources() -> dict[str, str]:
     """Feature name -> data source, from the registry."""
     return {name: spec.source for name, spec in FEATURES.items()}
@@ -118,8 +194,12 @@ def train(
     truth: pl.DataFrame | None = None,
     progress: Progress | None = None,
     simulation: SimulationConfig | None = None,
+    cluster: Cluster | None = None,
 ) -> TrainingResult:
     """Run the whole training pipeline on `events` (see the module docstring).
+
+    `cluster`: a Dask cluster (`experiments.distributed.connect`) that builds the grid per
+    partition of districts and trains the booster; every other step is this function's.
 
     `simulation`: the configuration of the simulator that wrote `events`
     (`experiments.ceiling.simulation_config`), for the records ceiling; None on real data.
@@ -143,51 +223,64 @@ def train(
         f"split: train {split.train_as_of[0]}..{split.train_as_of[-1]}, "
         f"held out {split.valid_as_of[0]}..{split.valid_as_of[-1]}"
     )
-    grid = build_grid(
+    build = partial(build_grid, parts=config.grid_parts) if cluster is None else cluster.grid
+    grid = build(
         visible,
         as_of_dates=[*split.train_as_of, *split.valid_as_of],
         horizon_months=config.horizon_months,
         known_before=config.until,
+        float32=True,
     )
+    data = training_matrices(grid, valid_as_of=split.valid_as_of)
+    del grid  # the training rows live on in data.x only (float32)
     timings["grid_s"] = time.perf_counter() - t0
-    valid_mask = grid["as_of"].is_in(split.valid_as_of)
-    train_rows, valid_rows = grid.filter(~valid_mask), grid.filter(valid_mask)
-    y_train = train_rows["label"].to_numpy()
-    y_valid = valid_rows["label"].to_numpy()
+    y_train, y_valid, valid_rows = data.y_train, data.y_valid, data.valid_rows
     for name, y in (("training", y_train), ("held-out", y_valid)):
         if len(np.unique(y)) < 2:
             raise ValueError(f"label: the {name} period has only one class; more data is needed")
-    say(f"training on {train_rows.height:,} family-months, holding out {valid_rows.height:,}")
+    say(f"training on {len(y_train):,} family-months, holding out {len(y_valid):,}")
 
     t1 = time.perf_counter()
     model = RiskModel(
         params=config.params, calibration=config.calibration, band_cuts=config.band_cuts
-    ).fit(
-        train_rows.drop("as_of"),
-        y_train,
-        valid_features=valid_rows.drop("as_of"),
-        y_valid=y_valid,
-        trained_until=config.until,
-        horizon_months=config.horizon_months,
-        metadata={
-            "train_as_of": [d.isoformat() for d in split.train_as_of],
-            "valid_as_of": [d.isoformat() for d in split.valid_as_of],
-        },
     )
+    metadata = {
+        "train_as_of": [d.isoformat() for d in split.train_as_of],
+        "valid_as_of": [d.isoformat() for d in split.valid_as_of],
+    }
+    if cluster is None:
+        model = model.fit_matrix(
+            data.x_train,
+            y_train,
+            x_valid=data.x_valid,
+            y_valid=y_valid,
+            feature_names=data.feature_names,
+            trained_until=config.until,
+            horizon_months=config.horizon_months,
+            metadata=metadata,
+        )
+    else:
+        model = cluster.fit_model(
+            model,
+            pl.DataFrame(data.x_train, schema=data.feature_names, orient="row"),
+            y_train,
+            valid_features=valid_rows.drop("as_of", "label"),
+            y_valid=y_valid,
+            trained_until=config.until,
+            horizon_months=config.horizon_months,
+            metadata=metadata,
+        )
     timings["fit_s"] = time.perf_counter() - t1
     say(f"booster: {model.best_iteration_} trees, calibration {model.calibrator_.method_}")
 
-    features_train = train_rows.drop("as_of", "label")
     baselines: dict[str, Any] = {}
     if config.baselines:
-        baselines = {
-            "checklist": ChecklistBaseline().fit(features_train),
-            "police_12m": PoliceHistoryBaseline().fit(features_train),
-            "logistic": LogisticBaseline().fit(
-                features_train, y_train, valid=(valid_rows.drop("as_of", "label"), y_valid)
-            ),
-        }
-    raw_valid = model.score(valid_rows.drop("as_of")).raw_score
+        t_b = time.perf_counter()
+        baselines = fit_baselines(data, seed=config.params.seed)
+        timings["baselines_s"] = time.perf_counter() - t_b
+    n_train = len(y_train)
+    data = data.without_training_rows()  # the training matrix is no longer needed
+    raw_valid = model.raw_matrix(data.x_valid)
     oof = out_of_fold(model.calibrator_, raw_valid, y_valid)
     ceiling = None
     if simulation is not None:
@@ -208,6 +301,7 @@ def train(
         truth=truth,
         probability=oof,
         ceiling=ceiling,
+        matrix=data.x_valid,
     )
     metrics = all_metrics(scored)
     # one held-out family appears once per month: its redrawn labels are coupled
@@ -260,7 +354,7 @@ def train(
         config=config,
         split=split,
         data_fingerprint=events_fingerprint(visible),
-        n_train=train_rows.height,
+        n_train=n_train,
         n_valid=valid_rows.height,
         metrics=metrics,
         gate=gate,

@@ -157,3 +157,44 @@ def test_evaluate_later_date_reports_oracle_share(
     assert "precision_at_1pct_district" in payload["metrics"]["model"]
     with pytest.raises(ValueError, match="after the data ends"):
         evaluate(small_population.events, model=trained.model, as_of=dt.date(2025, 9, 1))
+
+
+def test_grid_on_district_partitions_in_float32_equals_the_grid(
+    small_population: Population,
+) -> None:
+    from features.pipeline.grid import KEY_COLUMNS, build_grid
+
+    dates = [dt.date(2024, 3, 1), dt.date(2024, 6, 1)]
+    whole = build_grid(small_population.events, as_of_dates=dates, known_before=UNTIL)
+    lean = build_grid(
+        small_population.events, as_of_dates=dates, known_before=UNTIL, parts=3, float32=True
+    )
+    features = [c for c in whole.columns if c not in KEY_COLUMNS]
+    assert all(lean.schema[c] == pl.Float32 for c in features)
+    # same rows in the same order, every value exact in float32 (counts, days, small scores)
+    assert lean.equals(whole.with_columns(pl.col(features).cast(pl.Float32)))
+    with pytest.raises(ValueError, match="parts: expected a whole number >= 1, got 0"):
+        build_grid(small_population.events, as_of_dates=dates, parts=0)
+
+
+def test_training_shares_one_float32_matrix(small_population: Population) -> None:
+    from experiments.training import training_matrices
+    from features.pipeline.grid import build_grid
+
+    split_dates = [dt.date(2024, 3, 1), dt.date(2024, 6, 1), dt.date(2024, 9, 1)]
+    grid = build_grid(small_population.events, as_of_dates=split_dates, float32=True)
+    data = training_matrices(grid, valid_as_of=[dt.date(2024, 6, 1)])
+    # held-out rows are moved after the training rows; labels follow their rows
+    assert data.x.dtype == np.float32
+    assert data.x.flags["C_CONTIGUOUS"]
+    assert data.valid_rows["as_of"].unique().to_list() == [dt.date(2024, 6, 1)]
+    assert data.n_train == grid.height - data.valid_rows.height
+    valid_grid = grid.filter(pl.col("as_of") == dt.date(2024, 6, 1))
+    np.testing.assert_array_equal(data.y_valid, valid_grid["label"].to_numpy())
+    np.testing.assert_array_equal(
+        data.x_valid, valid_grid.select(data.feature_names).to_numpy().astype(np.float32)
+    )
+    assert data.x_train.base is data.x  # views, not copies
+    rest = data.without_training_rows()
+    assert rest.x_train.shape[0] == 0
+    assert np.array_equal(rest.x_valid, data.x_valid, equal_nan=True)

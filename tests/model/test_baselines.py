@@ -52,3 +52,64 @@ def test_logistic_baseline_learns_the_synthetic_signal() -> None:
     score = model.score(test)
     assert np.all((score > 0) & (score < 1))
     assert score[y_test == 1].mean() > score[y_test == 0].mean() + 0.05
+
+
+def test_standardiser_matches_scikit_learn_imputer_and_scaler() -> None:
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from model.baselines import Standardiser, signed_log1p
+
+    rng = np.random.default_rng(5)
+    x = rng.poisson(2.0, size=(4001, 4)).astype(np.float32) * np.array([1, -1, 3, 1], "f4")
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[:, 3] = 7.0  # constant, never missing: no indicator, scale 1
+    x[:, 1] = np.nan  # all missing: imputed 0, kept, with an indicator
+    ours = Standardiser.fit(x)
+    reference = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+    ).fit(np.sign(x.astype(float)) * np.log1p(np.abs(x.astype(float))))
+    fresh = x[:500].copy()
+    fresh[0, 3] = np.nan  # missing only at scoring: imputed, no indicator column
+    expected = reference.transform(np.asarray(signed_log1p(fresh), dtype=float))
+    got = ours.transform(fresh)
+    assert got.dtype == np.float32
+    assert got.shape == expected.shape == (500, 4 + 3)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+def test_stratified_sample_keeps_label_shares_and_is_reproducible() -> None:
+    from model.baselines import stratified_sample
+
+    y = np.r_[np.zeros(9000, int), np.ones(1000, int)]
+    idx = stratified_sample(y, rows=2000, seed=1)
+    assert len(idx) == 2000
+    assert np.all(np.diff(idx) > 0)
+    assert y[idx].mean() == pytest.approx(0.1)
+    assert np.array_equal(idx, stratified_sample(y, rows=2000, seed=1))
+    assert np.array_equal(stratified_sample(y, rows=20_000, seed=1), np.arange(10_000))
+
+
+def test_logistic_c_chosen_on_a_sample_is_refitted_on_every_row() -> None:
+    from model.baselines import feature_matrix
+
+    train, y = synthetic_frame(6000, seed=22)
+    valid, y_valid = synthetic_frame(2000, seed=23)
+    full = LogisticBaseline(cs=(0.01, 1.0)).fit(train, y, valid=(valid, y_valid))
+    sampled = LogisticBaseline(cs=(0.01, 1.0), search_rows=1500).fit(
+        train, y, valid=(valid, y_valid)
+    )
+    assert set(full.valid_auc_) == set(sampled.valid_auc_) == {0.01, 1.0}
+    assert full.c_ == max(full.valid_auc_, key=full.valid_auc_.__getitem__)
+    # both searches pick C = 0.01 here; the chosen C's final fit uses every row, so it lands
+    # on the full search's optimum (not on the sample's own fit)
+    assert sampled.c_ == full.c_ == 0.01
+    assert sampled.valid_auc_ != full.valid_auc_
+    np.testing.assert_allclose(sampled.score(valid), full.score(valid), atol=1e-3)
+    matrix = feature_matrix(valid, full.feature_names_)
+    assert matrix.dtype == np.float32
+    np.testing.assert_array_equal(full.score_matrix(matrix), full.score(valid))
+    with pytest.raises(ValueError, match="features: expected a matrix of"):
+        LogisticBaseline().fit_matrix(matrix[:, :2], y_valid, feature_names=full.feature_names_)

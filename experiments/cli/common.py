@@ -1,12 +1,15 @@
 """What every CLI command group shares: the consoles, the exit-2 error, date options, the
-`--data` option, the step spinner (files are written with `features.atomic.write_atomic`)."""
+`--data` and `--dask` options, the step spinner (files are written with
+`features.atomic.write_atomic`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +23,16 @@ DataOpt = Annotated[
         "--data",
         help="Directory of Parquet tables (`patronage simulate` or `patronage export`); "
         "default: the service's database (DATABASE_URL, else $PATRONAGE_HOME/patronage.db).",
+    ),
+]
+
+#: `--dask`: the commands that can run on a Dask cluster.
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask cluster: a scheduler address tcp://host:port, or local[:N] for a "
+        "local cluster of N worker processes (default 2). Without it, one machine, no cluster.",
     ),
 ]
 
@@ -57,3 +70,17 @@ def parse_date(option: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+@contextmanager
+def dask_cluster(dask: str | None, say: Callable[[str], None]) -> Iterator[Any]:
+    """None without `--dask`; else a connected, checked `experiments.distributed.Cluster`."""
+    if dask is None:
+        yield None
+        return
+    from experiments.distributed import connect
+
+    say(f"connecting to the Dask cluster {dask}")
+    with connect(dask) as cluster:
+        say(f"Dask cluster {cluster.spec.label}: {len(cluster.workers)} workers")
+        yield cluster

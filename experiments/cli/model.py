@@ -12,7 +12,16 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from experiments.cli.common import ERR, OUT, DataOpt, fail, parse_date, spinner
+from experiments.cli.common import (
+    ERR,
+    OUT,
+    DaskOpt,
+    DataOpt,
+    dask_cluster,
+    fail,
+    parse_date,
+    spinner,
+)
 from features.atomic import write_atomic
 from features.csv_safe import neutralise_frame
 from features.i18n import parse_lang
@@ -36,6 +45,7 @@ class CliError(Exception):
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner with the current step; yields `say(text)`; maps known errors to exit 2."""
+    from experiments.distributed import ClusterError
     from fairness import AuditInputError
     from features.loaders import DataValidationError
 
@@ -50,6 +60,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
             yield say
         except (
             CliError,
+            ClusterError,
             DataValidationError,
             FeatureMismatchError,
             ModelFileError,
@@ -177,6 +188,7 @@ def train_command(
             "months (about a minute per 20,000 families; never a gate).",
         ),
     ] = True,
+    dask: DaskOpt = None,
 ) -> None:
     """Train the LightGBM risk model on the monthly as-of grid, with baselines and gates."""
     from experiments.ceiling import simulation_config
@@ -196,13 +208,15 @@ def train_command(
     )
     with _progress() as say:
         events, truth = _load(data, say, purpose="train", truth=True)
-        result = train(
-            events,
-            config=config,
-            truth=truth,
-            progress=say,
-            simulation=simulation_config(data) if ceiling else None,
-        )
+        with dask_cluster(dask, say) as cluster:
+            result = train(
+                events,
+                config=config,
+                truth=truth,
+                progress=say,
+                simulation=simulation_config(data) if ceiling else None,
+                cluster=cluster,
+            )
         if save is not None:
             result.model.save(save)
             say(f"saved the model to {save}")
@@ -227,6 +241,7 @@ def score_command(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     data: DataOpt = None,
     model: ModelOpt = DEFAULT_MODEL,
+    dask: DaskOpt = None,
 ) -> None:
     """Score every family: family_id, district, probability, band, rank_in_district,
     raw_score (log-odds)."""
@@ -240,7 +255,8 @@ def score_command(
         risk_model, _info = tracking.load_model(model)
         events, _ = _load(data, say, purpose="score")
         say(f"building features as of {day.isoformat()}")
-        features = build_features(events, as_of=day)
+        with dask_cluster(dask, say) as cluster:
+            features = (build_features if cluster is None else cluster.features)(events, as_of=day)
         say(f"scoring {features.height:,} families")
         scores = risk_model.score(features)
         district = (
@@ -316,6 +332,7 @@ def evaluate_command(
         bool,
         typer.Option("--ablation", help="Also retrain without each agency (slow)."),
     ] = False,
+    dask: DaskOpt = None,
 ) -> None:
     """Score the model, the baselines and (on a simulator directory) the oracle and the
     records ceiling at an as-of date."""
@@ -334,16 +351,18 @@ def evaluate_command(
         events, truth = source.events, source.truth
         simulation = simulation_config(data)
         info_dict = {k: str(v) for k, v in asdict(info).items()} if info else {"uri": model}
-        result = evaluate(
-            events,
-            model=risk_model,
-            as_of=day,
-            truth=truth,
-            model_info=info_dict,
-            progress=say,
-            simulation=simulation,
-            measures=source.measures,
-        )
+        with dask_cluster(dask, say) as cluster:
+            result = evaluate(
+                events,
+                model=risk_model,
+                as_of=day,
+                truth=truth,
+                model_info=info_dict,
+                progress=say,
+                simulation=simulation,
+                measures=source.measures,
+                **({} if cluster is None else {"grid": cluster.grid}),
+            )
         if ablation:
             config = TrainingConfig(
                 until=risk_model.trained_until_, horizon_months=risk_model.horizon_months_
@@ -382,3 +401,61 @@ def promote_command(
         raise fail(str(exc)) from None
     note = " (override: the version failed its gate)" if event.override else ""
     OUT.print(f"@{event.alias} -> version {event.version}{note}, by {event.by} at {event.at}")
+
+
+def backtest_command(
+    start: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    end: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+    data: DataOpt = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the table: .csv or .json by the file's suffix."),
+    ] = None,
+    dask: DaskOpt = None,
+) -> None:
+    """Score every month from --from to --to with one model; AUC, precision and recall of the
+    top 5% (overall and per district list) per month."""
+    from experiments import tracking
+    from experiments.backtest import backtest, month_range
+
+    if out is not None and out.suffix.lower() not in (".csv", ".json"):
+        raise fail(f"--out: expected a file ending in .csv or .json, got {out.name!r}")
+    with _progress() as say:
+        months = month_range(start, end)
+        say(f"loading model {model}")
+        risk_model, _info = tracking.load_model(model)
+        events, _ = _load(data, say, purpose="backtest")
+        with dask_cluster(dask, say) as cluster:
+            result = backtest(
+                events,
+                model=risk_model,
+                months=months,
+                model_name=model,
+                grid=None if cluster is None else cluster.grid,
+                progress=say,
+            )
+        if out is not None:
+            if out.suffix.lower() == ".csv":
+                write_atomic(out, neutralise_frame(result.to_frame()).write_csv)
+            else:
+                payload = json.dumps(result.to_json(), indent=2)
+                write_atomic(out, lambda p: p.write_text(payload, "utf-8"))
+    table = Table(title=f"backtest of {model}: the top 5% lists per month")
+    table.add_column("month", no_wrap=True)
+    for label in ("families", "base rate", "auc", "P@5%", "R@5%", "P@5% dist",
+                  "R@5% dist", "note"):  # fmt: skip
+        table.add_column(label)
+    for m in result.months:
+        note = ", ".join(
+            n for n, flag in (("censored", m.censored), ("in training", m.in_training)) if flag
+        )
+        table.add_row(
+            m.month, f"{m.families:,}", f"{m.base_rate:.4f}",
+            *(f"{v:.4f}" for v in (m.auc, m.precision_at_5pct, m.recall_at_5pct,
+                                   m.precision_at_5pct_district, m.recall_at_5pct_district)),
+            note,
+        )  # fmt: skip
+    OUT.print(table)
+    if out is not None:
+        ERR.print(f"wrote {out}")

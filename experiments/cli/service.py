@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from experiments.cli.common import OUT, fail
+from experiments.cli.common import ERR, OUT, DaskOpt, dask_cluster, fail
 
 if TYPE_CHECKING:
     from service.state import ServiceState
@@ -258,9 +258,12 @@ def lists_command(
     district: Annotated[
         list[str] | None, typer.Option("--district", help="Only these districts.")
     ] = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Generate the monthly lists with the champion model, or, before the first model, the
-    interim lists ranked by the checklist (existing lists are kept)."""
+    interim lists ranked by the checklist (existing lists are kept). With --dask the features
+    are built on the cluster's workers; scoring, explaining and storing run here."""
+    from experiments.distributed import ClusterError
     from service.errors import ServiceError
     from service.lists.generate import generate_lists
 
@@ -275,11 +278,15 @@ def lists_command(
     try:
         with (
             _spinner(f"scoring and explaining every family as of {month}-01"),
+            dask_cluster(dask, lambda text: ERR.print(text)) as cluster,
             service.sessions() as s,
         ):
-            results = generate_lists(service.engine, s, champion, month=month, districts=district)
-    except ServiceError as exc:
-        raise fail(exc.detail) from None
+            results = generate_lists(
+                service.engine, s, champion, month=month, districts=district,
+                **({} if cluster is None else {"build": cluster.features}),
+            )  # fmt: skip
+    except (ServiceError, ClusterError) as exc:
+        raise fail(getattr(exc, "detail", str(exc))) from None
     for r in results:
         state = "generated" if r.created else "already stored"
         OUT.print(

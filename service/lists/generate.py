@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -44,6 +44,9 @@ from service.storage.db import read_connection
 from service.storage.events import load_events
 from service.storage.tables import DistrictSetting, ListSnapshot, SnapshotFamily
 from service.storage.transaction import transaction
+
+#: How a month's features are built: `build_features`, or a Dask cluster's `Cluster.features`.
+FeatureBuilder = Callable[..., pl.DataFrame]
 
 DEFAULT_CAPACITY: Final = 0.05
 VIOLATION_DAYS: Final = 182
@@ -192,6 +195,7 @@ def compute_lists(
     previous: dict[str, dict[str, tuple[int | None, int]]] | None = None,
     districts: Sequence[str] | None = None,
     holds: Mapping[str, ActiveHold] | None = None,
+    build: FeatureBuilder = build_features,
 ) -> list[DistrictList]:
     """Score and explain every family as of the 1st of `month`; one list per district.
 
@@ -205,11 +209,14 @@ def compute_lists(
     and listed only for an open order or a recent violation (guardrail 5), unless a new alert,
     violation or order known on or after the hold began broke the hold (`holds_broken`: it is
     then ranked as any other family). Each row's `hold` says which hold the list honoured.
+
+    `build`: how the features are built (`build_features`, or a Dask cluster's
+    `Cluster.features`: the same rows, built per partition of districts).
     """
     as_of = month_start(month)
     capacities = capacities or {}
     previous = previous or {}
-    features = build_features(events, as_of=as_of)
+    features = build(events, as_of=as_of)
     scores = rank_by_checklist(features) if champion is None else rank_by_model(features, champion)
     primary, secondary = scores.order
     data_fp = fingerprint(features, as_of=as_of)
@@ -344,9 +351,11 @@ def generate_lists(
     *,
     month: str,
     districts: Sequence[str] | None = None,
+    build: FeatureBuilder = build_features,
 ) -> list[SnapshotRead]:
     """Build and store the lists of `month` for `districts` (None: every district), ranked by
     `champion`, or by the interim checklist when there is none (`service.lists.rankers`).
+    `build`: see `compute_lists`.
 
     Snapshots are immutable: a district whose list for `month` exists is left as it is and
     reported with `created=False`.
@@ -375,7 +384,7 @@ def generate_lists(
         session.rollback()
         computed = compute_lists(
             events, champion, month=month, capacities=capacities, previous=previous,
-            districts=todo, holds=holds,
+            districts=todo, holds=holds, build=build,
         )  # fmt: skip
         with transaction(session):
             for district_list in computed:

@@ -215,6 +215,8 @@ def _build() -> dict[str, FeatureSpec]:
     specs.extend(_convergence_specs())
     specs.extend(_protection_specs())
     specs.extend(_household_specs())
+    # -- trajectory: change against the family's own past, agreement, expiry ---------------
+    specs.extend(_trajectory_specs())
     return {s.name: s for s in specs}
 
 
@@ -397,6 +399,86 @@ def _household_specs() -> list[FeatureSpec]:
             "negative.",
             "Never screened at a clinic",
             absent="Screened at a clinic",
+        ),
+    ]
+
+
+#: How the earlier rate of a trend is taken (`features.pipeline.trajectory`).
+_RATE_SPAN: Final = (
+    "counted from the family's first record of any agency when that is later (empty when fewer "
+    "than 30 days of them are on record). Above 0 is more than usual for this family."
+)
+_NO_EARLIER: Final = "No earlier record to compare with"
+
+
+def _trajectory_specs() -> list[FeatureSpec]:
+    """Escalation: the definitions and their constants are in `features.pipeline.trajectory`."""
+    any_signal = "police record, positive clinic screening or worrying school survey"
+    return [
+        FeatureSpec(
+            "police_signals_1m_trend",
+            "police",
+            "1m",
+            "score",
+            "Police signals in the last month minus the family's earlier monthly rate: police "
+            f"signals per month in the 12 months before it, {_RATE_SPAN}",
+            "Police signals in the last month against the family's earlier monthly rate: %(value)s",
+            absent=_NO_EARLIER,
+        ),
+        FeatureSpec(
+            "police_signals_3m_trend",
+            "police",
+            "3m",
+            "score",
+            "Police signals in the last 3 months minus 3 times the family's earlier monthly rate: "
+            f"police signals per month in the 12 months before them, {_RATE_SPAN}",
+            "Police signals in the last 3 months against the family's earlier rate: %(value)s",
+            absent=_NO_EARLIER,
+        ),
+        FeatureSpec(
+            "signals_accelerating_12m",
+            "multi_agency",
+            "12m",
+            "flag",
+            f"Signals come faster: of the distinct dates of signals ({any_signal}) in the last "
+            "12 months, the last two are fewer days apart than the two before them (1/0; 0 with "
+            "fewer than three dates).",
+            "Signals in the last 12 months came faster: the last two closer together than the two "
+            "before",
+            absent="Signals in the last 12 months did not come faster",
+        ),
+        FeatureSpec(
+            "signal_after_silence",
+            "multi_agency",
+            None,
+            "flag",
+            f"A signal ({any_signal}) in the last 3 months and none in the 24 months before "
+            "them, in a family with a record of any agency dated on or before the first day of "
+            "those 24 months (1/0).",
+            "A signal in the last 3 months after 2 years on record without one",
+            absent="No signal after a long silence",
+        ),
+        FeatureSpec(
+            "agencies_agree_30d_6m",
+            "multi_agency",
+            "6m",
+            "flag",
+            "Two different agencies (police, clinic, school) signalled at most 30 days apart, "
+            "both in the last 6 months (1/0).",
+            "Two agencies signalled within 30 days of each other in the last 6 months",
+            absent="No two agencies signalled within 30 days of each other in the last 6 months",
+        ),
+        FeatureSpec(
+            "protection_expiring_signals_rising",
+            "police",
+            None,
+            "flag",
+            "The protection in force (the latest to expire) expires within the next 2 months "
+            "while police signals other than protections in the last 3 months exceed what the "
+            "family's earlier monthly rate of them predicts (the rate as for "
+            "`police_signals_3m_trend`) (1/0).",
+            "A protection in force expires within 2 months while police signals rise",
+            absent="No protection expiring while police signals rise",
         ),
     ]
 

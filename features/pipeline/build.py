@@ -20,6 +20,7 @@ from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES, Events
 from features.pipeline.instruments import clinic_scores, school_scores
 from features.pipeline.prepare import Prepared, prepare
 from features.pipeline.protection import protection
+from features.pipeline.trajectory import expiring_while_rising, trajectory
 from features.pipeline.windows import (
     clinic_counts,
     form_counts,
@@ -31,6 +32,12 @@ from features.registry import FEATURES
 
 #: Counts are 0 when no record is known: zero records is then the true count, not a gap.
 _COUNTS = [s.name for s in FEATURES.values() if s.unit == "count"]
+#: Flags also 0 without a known record: nothing was raised.
+_ZERO_WITHOUT_RECORDS = [
+    "signals_accelerating_12m",
+    "signal_after_silence",
+    "agencies_agree_30d_6m",
+]
 _DTYPES: dict[str, pl.DataType] = {
     "count": pl.Int32(),
     "days": pl.Int32(),
@@ -69,12 +76,14 @@ def features_at(prepared: Prepared, *, as_of: dt.date) -> pl.DataFrame:
         clinic_scores(prepared, as_of),
         school_scores(prepared, as_of),
         protection(prepared, as_of),
+        trajectory(prepared, as_of),
         _children(prepared, as_of),
     ):
         frame = frame.join(part, on="family_id", how="left")
-    frame = frame.with_columns(pl.col(c).fill_null(0) for c in _COUNTS)
+    frame = frame.with_columns(pl.col(c).fill_null(0) for c in [*_COUNTS, *_ZERO_WITHOUT_RECORDS])
     frame = frame.with_columns(
         pl.col("protection_active").fill_null(0),
+        protection_expiring_signals_rising=expiring_while_rising(as_of),
         **_derived(),
     )
     return (

@@ -15,7 +15,11 @@ from fairness.disparity import DEFAULT_BAND, attribute_disparities
 from fairness.explanations import attribute_explanations
 from fairness.flagging import FlagRule
 from fairness.flagging import flag as flag_rows
-from fairness.group_calibration import attribute_calibration
+from fairness.group_calibration import (
+    attribute_calibration,
+    calibrated_reference,
+    with_calibrated_ratios,
+)
 from fairness.inputs import (
     AuditInputError,
     contribution_values,
@@ -128,21 +132,32 @@ def audit(
         ref_index, resolved[attribute] = reference_index(
             attribute, names, n, suppressed, references[attribute]
         )
-        disparities.extend(
-            attribute_disparities(
-                attribute,
-                names,
-                n=n,
-                suppressed=suppressed,
-                point=point,
-                boot=boot,
-                reference=ref_index,
-                counts=counts,
-                band=band,
-                level=level,
-                min_denominator=min_group_size,
-            )
+        found = attribute_disparities(
+            attribute,
+            names,
+            n=n,
+            suppressed=suppressed,
+            point=point,
+            boot=boot,
+            reference=ref_index,
+            counts=counts,
+            band=band,
+            level=level,
+            min_denominator=min_group_size,
         )
+        if probability:
+            reference_metrics = calibrated_reference(
+                scores,
+                score_col=score_col,
+                label=label,
+                codes=codes,
+                usable=~suppressed,
+                rule=flag,
+                within=within,
+                n_flagged=int(flagged.sum()),
+            )
+            found = with_calibrated_ratios(found, names, reference_metrics)
+        disparities.extend(found)
         if probability:
             c_entries, c_gaps = attribute_calibration(
                 attribute,

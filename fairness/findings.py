@@ -22,8 +22,8 @@ from fairness.wording import METRIC_NAMES, meaning, percent
 #: - ``calibration_not_checked``: the calibration rule could not be applied (warning);
 #: - ``disparity``: a group's ratio to the reference group is outside the band, or the
 #:   reference value is 0 while the group's is not (no ratio exists);
-#: - ``calibration_gap``: a group's calibration error differs from the reference group's by
-#:   more than the limit.
+#: - ``calibration_gap``: the rule "calibration within groups": a group's calibration error
+#:   (mean score minus observed rate) differs from the reference group's by more than the limit.
 FairnessRule = Literal[
     "attribute_missing",
     "no_intervals",
@@ -37,6 +37,18 @@ FairnessRule = Literal[
 #: do not cover (for reading only).
 Significance = Literal["not_required", "significant", "not_significant", "too_few", "not_judged"]
 BLOCKING: tuple[Significance, ...] = ("not_required", "significant")
+#: What the calibration evidence says of a disparity (None: it says nothing). "Calibrated
+#: reference": the ratio a ranking calibrated within groups would show at the same capacity.
+#: - ``calibration``: the group's own calibration fails the rule "calibration within groups"
+#:   (a blocking ``calibration_gap`` finding) and the calibrated reference is within the band:
+#:   the scores state this group's risk differently, and that is the whole disparity;
+#: - ``partly_calibration``: the group's calibration fails and the calibrated reference is
+#:   nearer 1 than the raw ratio but still outside the band on the same side;
+#: - ``not_calibration``: the calibrated reference is outside the band on the same side and
+#:   calibration is not what moves it: the disparity comes from the groups' base rates at a
+#:   fixed list size or from how the scores order families within the group (records that
+#:   over-record a group do this); the audit alone cannot tell these two apart.
+Cause = Literal["calibration", "partly_calibration", "not_calibration"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,10 @@ class GateFinding:
     and ``difference_ci``, ``band`` (the allowed ratios). For ``calibration_gap``:
     ``difference`` (group's calibration error minus the reference group's), ``difference_ci``
     and ``limit``. Both carry ``p_value`` (raw), ``adjusted_p`` (after Holm over ``comparisons``
-    tests; None when undefined or not in the family) and ``significance``. Intervals are 95%
+    tests; None when undefined or not in the family) and ``significance``. A disparity also
+    carries ``calibrated_ratio``, the ratio a ranking calibrated within groups would show at the
+    same capacity (`fairness.group_calibration.calibrated_reference`), and ``cause`` (`Cause`):
+    the raw ratio stays the finding, the cause says how to read it. Intervals are 95%
     intervals (MOVER-R / Newcombe from Wilson intervals for rates, bootstrap for calibration),
     None when not available.
     """
@@ -72,6 +87,8 @@ class GateFinding:
     significance: Significance | None = None
     attributes: tuple[str, ...] = ()  # attribute_missing: the attributes not audited
     note: str | None = None  # calibration_not_checked: why
+    calibrated_ratio: float | None = None  # disparity: under a ranking calibrated within groups
+    cause: Cause | None = None  # disparity: what it follows from, when the gate can tell
 
     @property
     def blocks(self) -> bool:
@@ -108,6 +125,9 @@ class GateFinding:
                 f"significance: expected one of {', '.join(get_args(Significance))}, "
                 f"got {significance!r}"
             )
+        cause = data.get("cause")
+        if cause is not None and cause not in get_args(Cause):
+            raise ValueError(f"cause: expected one of {', '.join(get_args(Cause))}, got {cause!r}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -151,8 +171,35 @@ def describe(finding: GateFinding) -> str:
         )
     if finding.rule == "calibration_not_checked":
         return f"Calibration was not checked: {finding.note}."
-    text = _disparity_text(finding) if finding.rule == "disparity" else _gap_text(finding)
-    return text + _significance_text(finding)
+    if finding.rule == "disparity":
+        return _disparity_text(finding) + _significance_text(finding) + _cause_text(finding)
+    return _gap_text(finding) + _significance_text(finding)
+
+
+def _cause_text(f: GateFinding) -> str:
+    if f.calibrated_ratio is None:
+        return ""
+    reference = (
+        " A ranking calibrated within each group would show "
+        f"{f.calibrated_ratio:.2f} times at the same capacity"
+    )
+    if f.cause == "calibration":
+        return (
+            reference + ": this disparity follows from the group's calibration, which fails the "
+            "rule of calibration within groups (its own finding); fix the calibration first."
+        )
+    if f.cause == "partly_calibration":
+        return (
+            reference + ": the group's calibration, which fails the rule of calibration within "
+            "groups (its own finding), explains part of this disparity, not all of it."
+        )
+    if f.cause == "not_calibration":
+        return (
+            reference + ": calibration within groups does not explain this disparity; it comes "
+            "from the groups' different base rates at a fixed list size or from how the scores "
+            "order this group's families (records that over- or under-record a group do this)."
+        )
+    return reference + "."
 
 
 def _significance_text(finding: GateFinding) -> str:

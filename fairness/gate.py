@@ -17,17 +17,30 @@ cases), are returned as warnings for the auditor to read; they never block. Disp
 the band on metrics or attributes the rules do not cover are returned as notes, for reading. A
 report computed without bootstrap resamples (``n_boot=0``) cannot pass a gate that requires
 significance. Each finding is a `fairness.findings.GateFinding` (facts); `describe` renders it.
+
+Calibration within groups is a rule of its own, and the gate names it as the cause (decided,
+documented in docs/fairness.md). At a fixed list size the false omission and false negative
+rates move with each group's base rate and with how the scores state each group's risk; the
+second is the model's to fix, the first is not. So every judged disparity carries the ratio a
+ranking calibrated within groups would show at the same capacity (``calibrated_ratio``), and a
+``cause`` (`fairness.findings.Cause`): ``calibration`` when the group's own calibration fails
+the rule and recalibrating within groups brings the ratio into the band, ``partly_calibration``
+when it moves the ratio towards 1 but not into the band, ``not_calibration`` when the
+calibrated ranking shows the disparity too and calibration is not what moves it (base rates
+at a fixed list size, or how the scores order the group's families: the audit cannot tell
+which, so such a disparity still fails). Calibration failures come first in the verdict; the
+raw disparities stay failures, with their own figures, so an auditor sees every one of them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from fairness.disparity import DISPARITY_METRICS, PRIMARY_METRICS
-from fairness.findings import GateFinding, Significance, describe, finite, finite_pair
+from fairness.findings import Cause, GateFinding, Significance, describe, finite, finite_pair
 from fairness.report import AuditReport, CalibrationGap, Disparity
 
 __all__ = [
@@ -35,6 +48,7 @@ __all__ = [
     "GateRules",
     "GateVerdict",
     "describe",
+    "disparity_cause",
     "evaluate_gate",
     "holm_adjust",
 ]
@@ -46,15 +60,17 @@ class GateRules:
 
     ``metrics``: disparity metrics whose ratio must stay within ``ratio_band`` for every
     non-suppressed group (default: the assistive-side primary metrics FNR and FOR).
-    ``max_calibration_gap``: largest allowed difference between a group's calibration error
-    (mean score - observed rate) and the reference group's; None switches the rule off.
+    ``max_calibration_gap``: the rule "calibration within groups": largest allowed difference
+    between a group's calibration error (mean score - observed rate) and the reference group's,
+    in probability (0.005 is half a percentage point, about a seventh of a 3.5% base rate);
+    None switches the rule off.
     ``require_significance``/``alpha``: see the module docstring.
     ``attributes``: which audited attributes the rules apply to (None = all).
     """
 
     metrics: tuple[str, ...] = PRIMARY_METRICS
     ratio_band: tuple[float, float] = (0.8, 1.25)
-    max_calibration_gap: float | None = 0.03
+    max_calibration_gap: float | None = 0.005
     require_significance: bool = True
     alpha: float = 0.05
     attributes: tuple[str, ...] | None = None
@@ -161,16 +177,23 @@ def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVe
     adjusted = holm_adjust([d.p_value for d in disparities] + [g.p_value for g in gaps])
     comparisons = sum(not math.isnan(p) for p in adjusted)
 
-    for d, p in zip(disparities, adjusted[: len(disparities)], strict=True):
-        if _outside(d, rules.ratio_band):
-            finding = _disparity(d, rules, _significance(p, rules), p, comparisons)
-            (failures if finding.blocks else warnings).append(finding)
+    # calibration within groups first: a disparity it explains names it as its cause
+    miscalibrated: set[tuple[str, str]] = set()
     if rules.max_calibration_gap is not None:
         limit = rules.max_calibration_gap
         for gap, p in zip(gaps, adjusted[len(disparities) :], strict=True):
             if abs(gap.difference) > limit:
                 finding = _gap(gap, limit, _significance(p, rules), p, comparisons)
                 (failures if finding.blocks else warnings).append(finding)
+                if finding.blocks:
+                    miscalibrated.add((gap.attribute, gap.group))
+    for d, p in zip(disparities, adjusted[: len(disparities)], strict=True):
+        if _outside(d, rules.ratio_band):
+            finding = _disparity(d, rules, _significance(p, rules), p, comparisons)
+            finding = replace(
+                finding, cause=disparity_cause(d, rules=rules, miscalibrated=miscalibrated)
+            )
+            (failures if finding.blocks else warnings).append(finding)
     judged = {id(d) for d in disparities}
     notes = [
         _disparity(d, rules, "not_judged", math.nan, None)
@@ -178,6 +201,28 @@ def evaluate_gate(report: AuditReport, rules: GateRules | None = None) -> GateVe
         if id(d) not in judged and _outside(d, rules.ratio_band)
     ]
     return GateVerdict(not failures, failures, warnings, rules, comparisons, notes)
+
+
+def disparity_cause(
+    d: Disparity, *, rules: GateRules, miscalibrated: set[tuple[str, str]]
+) -> Cause | None:
+    """What disparity ``d`` follows from (`fairness.findings.Cause`), or None.
+
+    ``miscalibrated``: the (attribute, group) pairs that fail calibration within groups.
+    """
+    calibrated, raw = d.calibrated_ratio, d.ratio
+    if math.isnan(calibrated) or math.isnan(raw) or raw <= 0 or calibrated <= 0:
+        return None
+    low, high = rules.ratio_band
+    inside = low <= calibrated <= high
+    same_side = (calibrated > high and raw > high) or (calibrated < low and raw < low)
+    nearer = abs(math.log(calibrated)) < abs(math.log(raw))
+    if (d.attribute, d.group) in miscalibrated and nearer:
+        if inside:
+            return "calibration"
+        if same_side:
+            return "partly_calibration"
+    return "not_calibration" if same_side else None
 
 
 def _significance(adjusted_p: float, rules: GateRules) -> Significance:
@@ -221,6 +266,7 @@ def _disparity(
         adjusted_p=finite(adjusted_p),
         comparisons=comparisons,
         significance=significance,
+        calibrated_ratio=finite(d.calibrated_ratio),
     )
 
 

@@ -3,17 +3,36 @@
 `attribute_calibration` turns the calibration cells (`fairness.calibration`) into report
 entries with bootstrap intervals, and compares each group's calibration error with the
 reference group's: a bootstrap interval for the difference and a model-based p-value.
+
+`calibrated_reference` answers the question a false omission or false negative ratio raises at
+a fixed list size: would a ranking whose scores mean the same in every group show it too? It
+shifts each group's scores in log-odds until the group's mean score equals its observed rate
+(calibration in the large within groups, the very quantity the gate's calibration rule
+measures), re-flags the audit rows under the same rule and capacity, and returns the group
+metrics of that list. A shift keeps the order inside each group and changes only how the groups
+interleave, so the difference between the raw and the recalibrated ratio is what the groups'
+calibration gaps do to the list; what remains follows from different base rates.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
+import polars as pl
 
 from fairness import calibration as cal
 from fairness.bootstrap import nan_pair, percentile_interval, resample_counts
-from fairness.report import CalibrationBin, CalibrationGap, GroupCalibration
+from fairness.flagging import FlagRule, Threshold, TopK
+from fairness.flagging import flag as flag_rows
+from fairness.metrics import confusion_counts, group_metrics
+from fairness.report import CalibrationBin, CalibrationGap, Disparity, GroupCalibration
+
+#: Log-odds shifts are searched in [-_MAX_SHIFT, _MAX_SHIFT] (a factor of about e^20 in odds).
+_MAX_SHIFT = 20.0
+_EPS = 1e-9
 
 
 def attribute_calibration(
@@ -130,3 +149,74 @@ def _gap_p_values(diff: np.ndarray, var: np.ndarray) -> np.ndarray:
     return np.asarray(
         [math.erfc(x / math.sqrt(2.0)) if np.isfinite(x) or x == np.inf else math.nan for x in z]
     )
+
+
+def recalibrate_within_groups(
+    score: np.ndarray, label: np.ndarray, codes: np.ndarray, *, usable: np.ndarray
+) -> np.ndarray:
+    """``score`` shifted in log-odds per group so that each usable group's mean score equals
+    its observed rate; groups not ``usable`` (suppressed), or whose rate is 0 or 1, keep their
+    scores. The order of the scores within a group never changes."""
+    g_count = usable.size
+    clipped = np.clip(score.astype(np.float64), _EPS, 1.0 - _EPS)
+    logit = np.log(clipped) - np.log1p(-clipped)
+    n = np.bincount(codes, minlength=g_count).astype(np.float64)
+    positives = np.bincount(codes, weights=label.astype(np.float64), minlength=g_count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = positives / n
+    solve = usable & (n > 0) & (rate > 0) & (rate < 1)
+    low, high = np.full(g_count, -_MAX_SHIFT), np.full(g_count, _MAX_SHIFT)
+    for _ in range(60):  # bisection: the mean score rises with the shift
+        mid = (low + high) / 2
+        mean = np.bincount(codes, weights=_sigmoid(logit + mid[codes]), minlength=g_count) / n
+        too_high = mean > rate
+        high = np.where(too_high, mid, high)
+        low = np.where(too_high, low, mid)
+    shift = np.where(solve, (low + high) / 2, 0.0)
+    return np.where(solve[codes], _sigmoid(logit + shift[codes]), score)
+
+
+def calibrated_reference(
+    scores: pl.DataFrame,
+    *,
+    score_col: str,
+    label: np.ndarray,
+    codes: np.ndarray,
+    usable: np.ndarray,
+    rule: FlagRule,
+    within: str | None,
+    n_flagged: int,
+) -> dict[str, np.ndarray]:
+    """Group metrics (`fairness.metrics.group_metrics`) of the list a ranking calibrated within
+    groups would give at the same capacity: the same top k or top p% (per ``within`` part);
+    for a threshold, the same number of rows (``n_flagged``) overall."""
+    score = scores.get_column(score_col).cast(pl.Float64).to_numpy()
+    shifted = recalibrate_within_groups(score, label, codes, usable=usable)
+    frame = scores.with_columns(pl.Series(score_col, shifted))
+    same: FlagRule = TopK(n_flagged) if isinstance(rule, Threshold) and n_flagged else rule
+    flagged = flag_rows(frame, score_col=score_col, rule=same, within=within)
+    if isinstance(rule, Threshold) and not n_flagged:
+        flagged = np.zeros(score.size, dtype=bool)
+    return group_metrics(confusion_counts(flagged, label, codes, usable.size))
+
+
+def with_calibrated_ratios(
+    disparities: Sequence[Disparity], names: list[str], reference: dict[str, np.ndarray]
+) -> list[Disparity]:
+    """``disparities`` with `Disparity.calibrated_ratio` read from ``reference`` (the metrics
+    of `calibrated_reference`), each against the same reference group as its raw ratio."""
+    index = {name: g for g, name in enumerate(names)}
+    out = []
+    for d in disparities:
+        values = reference.get(d.metric)
+        if values is None:
+            out.append(d)
+            continue
+        mine, theirs = float(values[index[d.group]]), float(values[index[d.reference]])
+        ratio = mine / theirs if theirs > 0 and math.isfinite(mine) else math.nan
+        out.append(replace(d, calibrated_ratio=ratio))
+    return out
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)

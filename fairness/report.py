@@ -92,6 +92,10 @@ class Disparity:
     #: bootstrap standard error for the share of the list; NaN when undefined or when the
     #: rate's own denominator is below the minimum size (too few to judge)
     p_value: float = float("nan")
+    #: the ratio a ranking calibrated within groups would show at the same capacity
+    #: (`fairness.group_calibration.calibrated_reference`); NaN when the scores are not
+    #: probabilities or the reference value is 0
+    calibrated_ratio: float = float("nan")
 
     @property
     def primary(self) -> bool:
@@ -114,6 +118,7 @@ class Disparity:
             "outside_band": self.outside_band,
             "significant": self.significant,
             "p_value": clean(self.p_value),
+            "calibrated_ratio": clean(self.calibrated_ratio),
         }
 
 

@@ -6,7 +6,9 @@ in runs logged before the failures were facts). `fairness.write_report` writes `
 (`fairness.gate.GateVerdict.to_dict`) beside `report.json` in the run's `fairness/` directory.
 The page shows what that verdict says, without judging the report again: its disparity
 failures are "counted", its warnings "chance" (not significant after Holm) or "too_few" (no
-p-value), its notes "not_gate" (metrics the rules do not judge). A run without `verdict.json`
+p-value), its notes "not_gate" (metrics the rules do not judge). Each row also carries the ratio
+a ranking calibrated within groups would show at the same capacity and the cause the gate names
+(`fairness.findings.Cause`), when the verdict has them. A run without `verdict.json`
 (logged before it was written) has no such rows; its gate sentences are still shown.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from fairness.disparity import PRIMARY_METRICS
-from fairness.findings import GateFinding, Significance
+from fairness.findings import Cause, GateFinding, Significance
 from fairness.gate import GateVerdict
 from fairness.output import VERDICT_FILE
 from model.gates import GateFailure, read_failures, text
@@ -52,6 +54,8 @@ class DisparityRow:
     ratio_high: float | None
     adjusted_p: float | None
     standing: Standing
+    calibrated_ratio: float | None = None
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ def _row(finding: GateFinding, standing: Standing) -> DisparityRow:
         ratio_high=high,
         adjusted_p=finding.adjusted_p,
         standing=standing,
+        calibrated_ratio=finding.calibrated_ratio,
+        cause=finding.cause,
     )
 
 

@@ -177,6 +177,7 @@ def _disparity_rows(catalog: i18n.Catalog, rows: list[DisparityRow]) -> list[dic
                 "low": f"{row.ratio_low:.2f}",
                 "high": f"{row.ratio_high:.2f}",
             }
+        sentence += _calibrated_text(catalog, row)
         out.append(
             {
                 "sentence": sentence,
@@ -187,6 +188,39 @@ def _disparity_rows(catalog: i18n.Catalog, rows: list[DisparityRow]) -> list[dic
             }
         )
     return out
+
+
+def _calibrated_text(catalog: i18n.Catalog, row: DisparityRow) -> str:
+    """What a ranking calibrated within groups would show, and the cause the gate names."""
+    if row.calibrated_ratio is None:
+        return ""
+    _ = catalog.gettext
+    values = {"ratio": f"{row.calibrated_ratio:.2f}"}
+    if row.cause == "calibration":
+        text = _(
+            "A ranking calibrated within each group would show %(ratio)s times at the same "
+            "list size: this disparity follows from the group's calibration, which fails the "
+            "rule of calibration within groups."
+        )
+    elif row.cause == "partly_calibration":
+        text = _(
+            "A ranking calibrated within each group would show %(ratio)s times at the same "
+            "list size: the group's calibration, which fails the rule of calibration within "
+            "groups, explains part of this disparity, not all of it."
+        )
+    elif row.cause == "not_calibration":
+        text = _(
+            "A ranking calibrated within each group would show %(ratio)s times at the same "
+            "list size: calibration within groups does not explain this disparity; it comes "
+            "from the groups' different base rates or from how the scores order this group's "
+            "families."
+        )
+    else:
+        text = _(
+            "A ranking calibrated within each group would show %(ratio)s times at the same "
+            "list size."
+        )
+    return " " + text % values
 
 
 def _percent(value: float | None) -> str:

@@ -55,7 +55,8 @@ def test_injected_bias_fails_on_the_primary_metrics() -> None:
             assert f.ratio is None or not low <= f.ratio <= high
         else:
             assert f.difference is not None
-            assert f.limit == 0.03
+            assert f.limit is not None
+            assert f.limit == GateRules().max_calibration_gap
             assert abs(f.difference) > f.limit
     for w in verdict.warnings:
         assert not w.blocks

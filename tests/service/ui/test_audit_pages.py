@@ -193,7 +193,9 @@ def test_registry_gives_the_gate_as_sentences_and_as_facts(registered: Registere
     assert first["passed"] is False
     assert first["failures"] == [describe(f) for f in registered.failures]
     assert first["findings"] == [f.to_dict() for f in registered.failures]
-    assert first["findings"][0]["fairness"]["rule"] == "disparity"
+    # calibration within groups comes first, and the disparities it explains name it
+    assert first["findings"][0]["fairness"]["rule"] == "calibration_gap"
+    assert any(f["fairness"].get("cause") == "calibration" for f in first["findings"])
     # a tag of an older run holds sentences: they are given as written
     assert second["failures"] == second["findings"] == OLDER_SENTENCES
 
@@ -214,6 +216,7 @@ def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Regi
     assert "reference group a" in first
     assert "95% interval" in first
     assert "Counted by the gate" in first
+    assert "A ranking calibrated within each group would show" in first
     counted = [f for f in registered.verdict.failures if f.rule == "disparity"]
     assert counted
     assert sum(kind == "counted" for kind, _ in rows) == len(counted)
@@ -235,13 +238,14 @@ def test_fairness_page_shows_the_gate_and_the_counted_disparity(registered: Regi
 
 def test_fairness_page_is_translated(registered: Registered) -> None:
     _sign_in(registered.client, "auditor.all")
-    for lang, counted, metric in (
-        ("ru", "Учтено контролем", "Доля ложноотрицательных"),
-        ("kk", "Тексеру ескерді", "Жалған теріс нәтижелер үлесі"),
+    for lang, counted, metric, calibrated in (
+        ("ru", "Учтено контролем", "Доля ложноотрицательных", "откалиброванное внутри"),
+        ("kk", "Тексеру ескерді", "Жалған теріс нәтижелер үлесі", "ішінде калибрленген"),
     ):
         text = _text(registered.client.get(f"/ui/audit/fairness?lang={lang}").text)
         assert counted in text
         assert metric in text
+        assert calibrated in text
         assert "95% " in text  # the escaped percent sign survives formatting
 
 

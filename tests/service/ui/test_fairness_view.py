@@ -54,6 +54,8 @@ def test_rows_are_exactly_the_gates_disparity_findings(
         assert row.adjusted_p == finding.adjusted_p
         assert row.ratio == finding.ratio
         assert row.reference == finding.reference
+        assert row.calibrated_ratio == finding.calibrated_ratio
+        assert row.cause == finding.cause
         if row.standing == "counted":
             assert row.primary
             assert row.adjusted_p is not None

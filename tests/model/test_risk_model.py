@@ -173,7 +173,8 @@ def test_no_reason_reads_against_a_constrained_direction(fitted_model: RiskModel
     planted = replace(explanation, contributions=contributions)
     with_calls = [r for r in range(300) if explanation.values[r, calls] > 0]
     without = [r for r in range(300) if explanation.values[r, calls] == 0]
-    assert with_calls and without
+    assert with_calls
+    assert without
     for row in with_calls:
         reasons = fitted_model.reasons(planted, row, lang="en", top=3)
         assert "police_domestic_call_6m" not in [r.feature for r in reasons]

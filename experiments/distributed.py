@@ -45,7 +45,6 @@ from features.contracts import Events
 from features.pipeline.build import build_features
 from features.pipeline.grid import build_grid
 from features.pipeline.partition import district_partitions
-from model.calibration import Calibrator
 from model.risk_model import FORBIDDEN_FEATURES, RiskModel, feature_columns
 
 #: Modules every worker must import to build features and train (checked up front).
@@ -215,7 +214,6 @@ class Cluster:
         calibration on the held-out period), so explanations, saving and the registry work
         unchanged.
         """
-        from model.bands import validate_band_cuts
         from model.training import BoosterParams
 
         names = feature_columns(features)
@@ -229,27 +227,31 @@ class Cluster:
             raise ValueError("valid_features: expected the training rows' feature columns")
         params = model.params or BoosterParams()
         t0 = time.perf_counter()
+        x_valid = _float_matrix(valid_features, names)
         booster, trained, best = self._dask_booster(
             _float_matrix(features, names),
             np.asarray(y, dtype=float),
-            _float_matrix(valid_features, names),
+            x_valid,
             np.asarray(y_valid),
             names,
             params,
         )
-        model.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-        model.band_cuts_ = validate_band_cuts(model.band_cuts)
-        model.best_iteration_ = model.booster_.current_iteration()
-        model.feature_names_ = names
-        model.trained_until_ = trained_until
-        model.horizon_months_ = horizon_months
-        raw_valid = model._raw(valid_features)
-        model.calibrator_ = Calibrator(model.calibration, seed=params.seed).fit(raw_valid, y_valid)
-        model.metadata_ = {
-            "params": params.as_dict(),
-            **metadata,
-            "dask": {"workers": len(self.workers), "rounds_trained": trained, "best_round": best},
-        }
+        model.adopt(
+            lgb.Booster(model_str=booster.model_to_string(num_iteration=best)),
+            x_valid=x_valid,
+            y_valid=y_valid,
+            feature_names=names,
+            trained_until=trained_until,
+            horizon_months=horizon_months,
+            metadata={
+                **metadata,
+                "dask": {
+                    "workers": len(self.workers),
+                    "rounds_trained": trained,
+                    "best_round": best,
+                },
+            },
+        )
         self.timings["fit_s"] = time.perf_counter() - t0
         return model
 

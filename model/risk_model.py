@@ -209,18 +209,43 @@ class RiskModel:
                 raise FeatureMismatchError(
                     f"{label} matrix: expected {len(names)} feature columns, got shape {m.shape}"
                 )
-        params = self.params or BoosterParams()
-        self.band_cuts_ = validate_band_cuts(self.band_cuts)
-        self.booster_ = fit_booster(
+        booster = fit_booster(
             x,
             np.asarray(y, dtype=float),
             x_valid=x_valid,
             y_valid=np.asarray(y_valid, dtype=float),
             feature_names=names,
-            params=params,
+            params=self.params or BoosterParams(),
         )
-        self.best_iteration_ = self.booster_.current_iteration()
-        self.feature_names_ = names
+        return self.adopt(
+            booster,
+            x_valid=x_valid,
+            y_valid=y_valid,
+            feature_names=names,
+            trained_until=trained_until,
+            horizon_months=horizon_months,
+            metadata=metadata,
+        )
+
+    def adopt(
+        self,
+        booster: lgb.Booster,
+        *,
+        x_valid: np.ndarray,
+        y_valid: np.ndarray,
+        feature_names: list[str],
+        trained_until: dt.date,
+        horizon_months: int = 6,
+        metadata: dict[str, Any] | None = None,
+    ) -> RiskModel:
+        """Make a trained booster (cut at its kept round) this model: calibrate it on the
+        held-out matrix and record what it was trained on. `fit_matrix` trains the booster on
+        one machine, `experiments.distributed` on a Dask cluster."""
+        params = self.params or BoosterParams()
+        self.band_cuts_ = validate_band_cuts(self.band_cuts)
+        self.booster_ = booster
+        self.best_iteration_ = booster.current_iteration()
+        self.feature_names_ = list(feature_names)
         self.trained_until_ = trained_until
         self.horizon_months_ = horizon_months
         raw_valid = self.raw_matrix(x_valid)

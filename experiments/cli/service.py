@@ -263,10 +263,15 @@ def lists_command(
     """Generate the monthly lists with the champion model, or, before the first model, the
     interim lists ranked by the checklist (existing lists are kept). With --dask the features
     are built on the cluster's workers; scoring, explaining and storing run here."""
-    from experiments.distributed import ClusterError
+    from experiments.distributed import ClusterError, parse_spec
     from service.errors import ServiceError
     from service.lists.generate import generate_lists
 
+    try:
+        if dask is not None:
+            parse_spec(dask)  # a bad value fails before the service starts
+    except ClusterError as exc:
+        raise fail(str(exc)) from None
     service = service_state()
     with _spinner("loading the champion model"):
         champion = service.models.champion()
@@ -285,8 +290,10 @@ def lists_command(
                 service.engine, s, champion, month=month, districts=district,
                 **({} if cluster is None else {"build": cluster.features}),
             )  # fmt: skip
-    except (ServiceError, ClusterError) as exc:
-        raise fail(getattr(exc, "detail", str(exc))) from None
+    except ServiceError as exc:
+        raise fail(exc.detail) from None
+    except ClusterError as exc:
+        raise fail(str(exc)) from None
     for r in results:
         state = "generated" if r.created else "already stored"
         OUT.print(

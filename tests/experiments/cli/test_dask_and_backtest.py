@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -16,21 +15,8 @@ from features.pipeline.grid import build_grid
 from features.simulator import Population
 from model.risk_model import RiskModel
 from model.training import BoosterParams
-from service.settings import get_settings
 
 UNTIL = dt.date(2025, 1, 1)
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PATRONAGE_HOME", str(path))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("PATRONAGE_MLFLOW_TRACKING_URI", raising=False)
-        get_settings.cache_clear()
-        yield path
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +110,20 @@ def test_bad_dask_value_is_refused(home: Path, population_dir: Path, model_dir: 
     assert code == 2
     assert "--dask: expected local, local:N" in " ".join(err.split())
     assert not (home / "s.csv").exists()
+
+
+def test_evaluate_and_lists_refuse_a_cluster_they_cannot_use(
+    home: Path, population_dir: Path, model_dir: Path
+) -> None:
+    out = home / "e.json"
+    code, _, err = _run(
+        "evaluate", "--data", str(population_dir), "--as-of", "2025-01-01", "--model",
+        str(model_dir), "--json", str(out), "--dask", "tcp://127.0.0.1:9",
+    )  # fmt: skip
+    assert code == 2
+    assert "--dask tcp://127.0.0.1:9: cannot reach the scheduler" in " ".join(err.split())
+    assert not out.exists()
+    code, stdout, err = _run("lists", "--month", "2025-01", "--dask", "local:0")
+    assert code == 2
+    assert "--dask: expected local, local:N" in " ".join(err.split())
+    assert "generated" not in stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -17,18 +16,6 @@ from model.risk_model import RiskModel
 from model.training import BoosterParams
 from service.settings import get_settings
 from tests.model.synthetic import synthetic_frame
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PATRONAGE_HOME", str(path))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("PATRONAGE_MLFLOW_TRACKING_URI", raising=False)
-        get_settings.cache_clear()
-        yield path
-    get_settings.cache_clear()
 
 
 def _run(*args: str) -> tuple[int, str, str]:

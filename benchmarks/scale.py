@@ -15,12 +15,15 @@ the district lists stored (Parquet, one row per listed family with its top reaso
 and contributions); simulation excluded. Target at 1,000,000 families: <= 5 minutes.
 
 Usage: `python -m benchmarks.scale --data /tmp/sim100k --runs 2`,
-`python -m benchmarks.scale --monthly /tmp/sim1m --model /tmp/model --as-of 2025-01-01`.
+`python -m benchmarks.scale --monthly /tmp/sim1m --model /tmp/model --as-of 2025-01-01
+[--dask local:2]` (with `--dask` the features are built on the cluster's workers, as
+`patronage lists --dask` does, and the peak RSS of the whole process tree is printed too).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import resource
@@ -108,7 +111,44 @@ def _pipeline(data: Path, until: dt.date, save: Path | None = None) -> dict[str,
     }
 
 
-def _monthly(data: Path, model_dir: Path, as_of: dt.date, out: Path) -> dict[str, Any]:
+class _TreePeak:
+    """Peak RSS of this process and its children (a local Dask cluster's scheduler and
+    workers), sampled every 0.2 s in a thread."""
+
+    def __init__(self) -> None:
+        import importlib
+        import threading
+
+        self._psutil: Any = importlib.import_module("psutil")  # untyped (comes with distributed)
+        self._me = self._psutil.Process()
+        self.peak = self._rss()
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _rss(self) -> int:
+        total = 0
+        for p in [self._me, *self._me.children(recursive=True)]:
+            with contextlib.suppress(self._psutil.Error):
+                total += p.memory_info().rss
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self._rss())
+
+    def stop_mb(self) -> float:
+        self._stop.set()
+        return max(self.peak, self._rss()) / 2**20
+
+
+def _monthly(
+    data: Path, model_dir: Path, as_of: dt.date, out: Path, *, dask: str | None = None
+) -> dict[str, Any]:
+    """The monthly run; with `dask`, the features are built on that cluster's workers
+    (`Cluster.features`, as `patronage lists --dask` does) and the peak memory is the whole
+    process tree's."""
+    from contextlib import ExitStack
+
     import numpy as np
     import polars as pl
 
@@ -116,13 +156,22 @@ def _monthly(data: Path, model_dir: Path, as_of: dt.date, out: Path) -> dict[str
     from features.pipeline import build_features
     from model.risk_model import RiskModel
 
+    tree = _TreePeak()
     model = RiskModel.load(model_dir)
     t0 = time.perf_counter()
     events = load_events(data)
     t_load = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    features = build_features(events, as_of=as_of)
-    t_features = time.perf_counter() - t1
+    with ExitStack() as stack:
+        build, t_connect = build_features, 0.0
+        if dask is not None:
+            from experiments.distributed import connect
+
+            tc = time.perf_counter()
+            build = stack.enter_context(connect(dask)).features
+            t_connect = time.perf_counter() - tc
+        t1 = time.perf_counter()
+        features = build(events, as_of=as_of)
+        t_features = time.perf_counter() - t1
     t2 = time.perf_counter()
     scores = model.score(features)
     t_score = time.perf_counter() - t2
@@ -165,6 +214,9 @@ def _monthly(data: Path, model_dir: Path, as_of: dt.date, out: Path) -> dict[str
         "store_s": t_store,
         "total_s": t_features + t_score + t_explain + t_store,
         "peak_mb": _peak_mb(),
+        "dask": dask,
+        "connect_s": t_connect,
+        "peak_tree_mb": tree.stop_mb(),
     }
 
 
@@ -199,6 +251,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--as-of", default="2025-01-01")
     parser.add_argument("--save-model", type=Path, default=None, help="with --one pipeline")
+    parser.add_argument(
+        "--dask", default=None, help="with --monthly: build the features on this cluster"
+    )
     args = parser.parse_args()
     until = dt.date.fromisoformat(args.until)
 
@@ -207,7 +262,11 @@ def main() -> None:
             parser.error("--monthly needs --model (a saved RiskModel directory)")
         with tempfile.TemporaryDirectory() as tmp:
             figures = _monthly(
-                args.monthly, args.model, dt.date.fromisoformat(args.as_of), Path(tmp)
+                args.monthly,
+                args.model,
+                dt.date.fromisoformat(args.as_of),
+                Path(tmp),
+                dask=args.dask,
             )
         print(json.dumps(figures))
         return

@@ -53,7 +53,7 @@ def main() -> None:
     from features.pipeline.grid import build_grid
     from features.simulator import SimulationConfig, simulate, write_population
     from model.baselines import LogisticBaseline
-    from model.ebm import EbmParams, contributions, fit_ebm
+    from model.ebm import EbmLearner, EbmParams, fit_ebm
     from model.risk_model import feature_columns
     from model.training import BoosterParams, fit_booster
 
@@ -135,11 +135,11 @@ def main() -> None:
             f"{mt['p5_expected']:>9.4f} {mt['p5_worst']:>7.4f}"
         )
     ebm = fitted["ebm"]
-    additive = contributions(ebm, xt)
+    base, contrib = EbmLearner.from_interpret(ebm).contributions(xt)
     terms = np.asarray(ebm.eval_terms(xt))
     pairs = [j for j, t in enumerate(ebm.term_features_) if len(t) > 1]
     pair_share = float(np.abs(terms[:, pairs]).sum() / max(np.abs(terms).sum(), 1e-12))
-    gap = float(np.abs(additive.raw_score - ebm.decision_function(xt)).max())
+    gap = float(np.abs(base + contrib.sum(axis=1) - ebm.decision_function(xt)).max())
     print(
         f"\nEBM: {len(ebm.term_features_) - len(pairs)} shapes and {len(pairs)} pairs; pairs carry "
         f"{pair_share:.1%} of the absolute term scores; contributions add up to the raw score "

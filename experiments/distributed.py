@@ -45,7 +45,8 @@ from features.contracts import Events
 from features.pipeline.build import build_features
 from features.pipeline.grid import build_grid
 from features.pipeline.partition import district_partitions
-from model.risk_model import FORBIDDEN_FEATURES, RiskModel, feature_columns
+from model.learners import BoosterLearner
+from model.risk_model import RiskModel, feature_columns, refuse_forbidden
 
 #: Modules every worker must import to build features and train (checked up front).
 REQUIRED_MODULES = ("features", "model", "experiments", "lightgbm", "polars")
@@ -217,12 +218,7 @@ class Cluster:
         from model.training import BoosterParams
 
         names = feature_columns(features)
-        forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
-        if forbidden:
-            raise ValueError(
-                f"features: protected attributes and geography are never model features, "
-                f"got {forbidden}"
-            )
+        refuse_forbidden(names)
         if feature_columns(valid_features) != names:
             raise ValueError("valid_features: expected the training rows' feature columns")
         params = model.params or BoosterParams()
@@ -237,7 +233,7 @@ class Cluster:
             params,
         )
         model.adopt(
-            lgb.Booster(model_str=booster.model_to_string(num_iteration=best)),
+            BoosterLearner(lgb.Booster(model_str=booster.model_to_string(num_iteration=best))),
             x_valid=x_valid,
             y_valid=y_valid,
             feature_names=names,

@@ -2,26 +2,34 @@
 shapes plus a few pairwise interactions, with the same explanation contract as the booster.
 
 An EBM's raw score (log-odds) is its intercept plus one score per term; a term is one feature
-(its shape) or a pair. `contributions` gives, like TreeSHAP for the booster, a base value and
-one contribution per feature that add up to the raw score: a main term's score goes to its
-feature, a pair's score is shared equally between its two features (the pair's own shape stays
-visible in `shapes`). Missing values get their own bin (`missing="separate"`), as the booster
-keeps them apart, so "never screened" is not mistaken for a score of zero.
+(its shape) or a pair. `EbmLearner.contributions` gives, like TreeSHAP for the booster, a base
+value and one contribution per feature that add up to the raw score: a main term's score goes to
+its feature, a pair's score is shared equally between its two features (the pair's own table
+stays in the model). Missing values get their own bin, as the booster keeps them apart, so
+"never screened" is not mistaken for a score of zero.
 
-`shapes` is the whole model as an auditor can read it: for every feature, the score it adds
-over each range of its values. The model is stored as interpret's own JSON (`to_json`) beside
-these shapes; there is no pickle.
+`EbmLearner.shapes` is the whole model as an auditor can read it: for every feature, the score
+it adds over each range of its values (`model.plots.shape_plots` draws them). The model is
+stored as its tables in JSON; there is no pickle, and scoring a saved model needs no interpret.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from interpret.glassbox import ExplainableBoostingClassifier
+
+from model.learners import Family
+
+if TYPE_CHECKING:
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+_EBM_FILE = "ebm.json"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ def fit_ebm(
         raise ValueError(
             f"feature_names: expected {x.shape[1]} names (one per column), got {len(feature_names)}"
         )
+    from interpret.glassbox import ExplainableBoostingClassifier
+
     kwargs = (params or EbmParams()).as_kwargs()
     if monotone is not None:
         if len(monotone) != len(feature_names):
@@ -87,26 +97,119 @@ def fit_ebm(
 
 
 @dataclass(frozen=True)
-class Additive:
-    """Base value plus one contribution per feature (log-odds); they add up to the raw score."""
+class Term:
+    """One term of an EBM: a feature (a shape) or a pair, its bin cuts per feature and its
+    score table. The table's layout is interpret's: per axis, index 0 for a missing value, then
+    one bin per range of values (`cuts` are their lower edges; a value on a cut belongs to the
+    bin above), then one for a value the model never saw."""
 
-    base_value: float
-    contributions: np.ndarray  # (n_rows, n_features)
+    features: tuple[int, ...]
+    cuts: tuple[np.ndarray, ...]
+    scores: np.ndarray  # one axis per feature
 
-    @property
-    def raw_score(self) -> np.ndarray:
-        return np.asarray(self.base_value + self.contributions.sum(axis=1), dtype=np.float64)
+    def lookup(self, x: np.ndarray) -> np.ndarray:
+        index = []
+        for f, cuts in zip(self.features, self.cuts, strict=True):
+            values = np.asarray(x[:, f], dtype=np.float64)
+            bins = np.searchsorted(cuts, values, side="right") + 1
+            bins[np.isnan(values)] = 0
+            index.append(bins)
+        return np.asarray(self.scores[tuple(index)], dtype=np.float64)
 
 
-def contributions(model: ExplainableBoostingClassifier, x: np.ndarray) -> Additive:
-    """Per-feature contributions of every row of `x` (see the module docstring)."""
-    terms = np.asarray(model.eval_terms(x), dtype=np.float64)
-    out = np.zeros((x.shape[0], x.shape[1]), dtype=np.float64)
-    for j, features in enumerate(model.term_features_):
-        share = terms[:, j] / len(features)
-        for f in features:
-            out[:, f] += share
-    return Additive(base_value=float(np.asarray(model.intercept_).ravel()[0]), contributions=out)
+@dataclass(frozen=True)
+class EbmLearner:
+    """An EBM as its tables (intercept and terms), read out of interpret's fitted model and
+    evaluated here, so a saved model is plain JSON and loads without interpret or pickle; the
+    scores are interpret's own (tested against `eval_terms`)."""
+
+    feature_names: list[str]
+    intercept: float
+    terms: tuple[Term, ...]
+    family: Family = "ebm"
+
+    @classmethod
+    def from_interpret(cls, model: ExplainableBoostingClassifier) -> EbmLearner:
+        terms = []
+        for features, scores in zip(model.term_features_, model.term_scores_, strict=True):
+            cuts = []
+            for f in features:
+                levels = model.bins_[f]
+                level = np.asarray(levels[min(len(levels), len(features)) - 1], dtype=np.float64)
+                cuts.append(level)
+            terms.append(
+                Term(tuple(int(f) for f in features), tuple(cuts), np.asarray(scores, np.float64))
+            )
+        return cls(
+            feature_names=[str(n) for n in model.feature_names_in_],
+            intercept=float(np.asarray(model.intercept_).ravel()[0]),
+            terms=tuple(terms),
+        )
+
+    def contributions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A main term's score goes to its feature; a pair's is shared equally by its two."""
+        out = np.zeros((x.shape[0], len(self.feature_names)), dtype=np.float64)
+        for term in self.terms:
+            share = term.lookup(x) / len(term.features)
+            for f in term.features:
+                out[:, f] += share
+        return np.full(x.shape[0], self.intercept), out
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        base, contrib = self.contributions(x)
+        return np.asarray(base + contrib.sum(axis=1), dtype=np.float64)
+
+    def summary(self) -> str:
+        pairs = sum(len(t.features) > 1 for t in self.terms)
+        return f"EBM, {len(self.terms) - pairs} shapes and {pairs} pairs"
+
+    def shapes(self) -> list[Shape]:
+        """The main-effect shape of every feature the model kept (pairs are not shapes)."""
+        return [
+            Shape(
+                feature=self.feature_names[t.features[0]],
+                cuts=[float(c) for c in t.cuts[0]],
+                scores=[float(v) for v in t.scores[1:-1]],
+                missing=float(t.scores[0]),
+            )
+            for t in self.terms
+            if len(t.features) == 1
+        ]
+
+    def save(self, directory: Path) -> None:
+        data = {
+            "feature_names": self.feature_names,
+            "intercept": self.intercept,
+            "terms": [
+                {
+                    "features": list(t.features),
+                    "cuts": [c.tolist() for c in t.cuts],
+                    "scores": t.scores.tolist(),
+                }
+                for t in self.terms
+            ],
+        }
+        (directory / _EBM_FILE).write_text(json.dumps(data), "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> EbmLearner:
+        path = directory / _EBM_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"expected file {_EBM_FILE}, not found")
+        data = json.loads(path.read_text("utf-8"))
+        terms = tuple(
+            Term(
+                tuple(int(f) for f in t["features"]),
+                tuple(np.asarray(c, dtype=np.float64) for c in t["cuts"]),
+                np.asarray(t["scores"], dtype=np.float64),
+            )
+            for t in data["terms"]
+        )
+        return cls(
+            feature_names=list(data["feature_names"]),
+            intercept=float(data["intercept"]),
+            terms=terms,
+        )
 
 
 @dataclass(frozen=True)
@@ -121,25 +224,3 @@ class Shape:
     cuts: list[float]
     scores: list[float]
     missing: float
-
-
-def shapes(model: ExplainableBoostingClassifier) -> list[Shape]:
-    """The main-effect shape of every feature the model kept (pairs are not shapes)."""
-    out = []
-    names = list(model.feature_names_in_)
-    for features, scores in zip(model.term_features_, model.term_scores_, strict=True):
-        if len(features) != 1:
-            continue
-        f = features[0]
-        cuts = [float(c) for c in np.asarray(model.bins_[f][0]).ravel()]
-        values = np.asarray(scores, dtype=np.float64)
-        # interpret's layout: [missing, bin 0 .. bin k, unseen]
-        out.append(
-            Shape(
-                feature=names[f],
-                cuts=cuts,
-                scores=[float(v) for v in values[1:-1]],
-                missing=float(values[0]),
-            )
-        )
-    return out

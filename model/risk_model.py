@@ -4,9 +4,12 @@ The names and signatures below are the contract between `model` (which implement
 `experiments` (which trains, tracks and loads them) and `service` (which scores, explains and
 snapshots lists with them).
 
-A `RiskModel` is a LightGBM booster (raw score in log-odds), a calibrator (raw score ->
+A `RiskModel` is a learner (raw score in log-odds, split into per-feature contributions: a
+LightGBM booster, a logistic regression or an EBM, `model.learners`), a calibrator (raw score ->
 probability), five band cut points and the metadata needed to judge whether it fits the data
-it is asked to score (feature list, training cut-off, label horizon).
+it is asked to score (feature list, training cut-off, label horizon). The learner's family is
+whichever won the gate (`experiments.selection`); scoring, explanations and reasons are the
+same for every family.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from features.contracts import GEOGRAPHY_COLUMNS, PROTECTED_ATTRIBUTES
 from features.i18n import Lang
 from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cuts
 from model.calibration import Calibrator, Method
+from model.learners import BoosterLearner, Family, Learner, load_learner
 from model.reasons import as_value, listed, render
 from model.training import BoosterParams, fit_booster
 
@@ -45,7 +49,6 @@ ID_COLUMNS: tuple[str, ...] = ("family_id", "as_of", "label", "district", "regio
 #: Columns that must never be model features (guardrail 2).
 FORBIDDEN_FEATURES: frozenset[str] = frozenset(PROTECTED_ATTRIBUTES) | frozenset(GEOGRAPHY_COLUMNS)
 
-_BOOSTER_FILE = "booster.txt"
 _META_FILE = "risk_model.json"
 _FORMAT_VERSION = 1
 
@@ -55,14 +58,15 @@ class Scores:
     """Scores of a batch of families, in the order of the input frame."""
 
     family_id: list[str]
-    raw_score: np.ndarray  # log-odds of the booster (before calibration)
+    raw_score: np.ndarray  # log-odds of the learner (before calibration)
     probability: np.ndarray  # calibrated probability of a recorded serious incident in 6 months
     band: list[str]  # one of BANDS
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """Native TreeSHAP (LightGBM pred_contrib) in log-odds; base + sum(contributions) == raw."""
+    """Per-feature contributions in log-odds (TreeSHAP for the booster, `model.learners` for
+    the other families); base + sum(contributions) == raw."""
 
     family_id: list[str]
     feature_names: list[str]
@@ -104,7 +108,7 @@ def _check_columns(frame: pl.DataFrame, names: Sequence[str]) -> None:
         )
 
 
-def _refuse_forbidden(names: Sequence[str]) -> None:
+def refuse_forbidden(names: Sequence[str]) -> None:
     forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
     if forbidden:
         raise ValueError(
@@ -129,19 +133,19 @@ def _matrix(
 
 
 class RiskModel:
-    """A calibrated LightGBM risk model with its metadata.
+    """A calibrated risk model with its metadata.
 
-    Attributes set by `fit`/`load`: `feature_names_`, `band_cuts_`, `trained_until_`,
-    `horizon_months_`, plus `booster_`, `calibrator_`, `best_iteration_` and `metadata_`.
+    Attributes set by `fit`/`adopt`/`load`: `feature_names_`, `band_cuts_`, `trained_until_`,
+    `horizon_months_`, plus `learner_`, `calibrator_` and `metadata_`. `fit` trains a LightGBM
+    booster; `adopt` takes a learner of any family trained elsewhere.
     """
 
     feature_names_: list[str]
     band_cuts_: tuple[float, float, float, float]
     trained_until_: dt.date
     horizon_months_: int
-    booster_: lgb.Booster
+    learner_: Learner
     calibrator_: Calibrator
-    best_iteration_: int
     metadata_: dict[str, Any]
 
     def __init__(
@@ -175,7 +179,7 @@ class RiskModel:
         Protected attributes and geography are refused as features.
         """
         names = feature_columns(features)
-        _refuse_forbidden(names)
+        refuse_forbidden(names)
         _check_columns(valid_features, names)
         return self.fit_matrix(
             _matrix(features, names, dtype=np.float32),
@@ -203,7 +207,7 @@ class RiskModel:
         """`fit` on matrices (float32, C order, columns `feature_names`) built once by the
         caller and shared with the baselines and metrics; no copy of them is kept."""
         names = list(feature_names)
-        _refuse_forbidden(names)
+        refuse_forbidden(names)
         for label, m in (("training", x), ("held-out", x_valid)):
             if m.ndim != 2 or m.shape[1] != len(names):
                 raise FeatureMismatchError(
@@ -218,7 +222,7 @@ class RiskModel:
             params=self.params or BoosterParams(),
         )
         return self.adopt(
-            booster,
+            BoosterLearner(booster),
             x_valid=x_valid,
             y_valid=y_valid,
             feature_names=names,
@@ -229,7 +233,7 @@ class RiskModel:
 
     def adopt(
         self,
-        booster: lgb.Booster,
+        learner: Learner,
         *,
         x_valid: np.ndarray,
         y_valid: np.ndarray,
@@ -238,20 +242,45 @@ class RiskModel:
         horizon_months: int = 6,
         metadata: dict[str, Any] | None = None,
     ) -> RiskModel:
-        """Make a trained booster (cut at its kept round) this model: calibrate it on the
-        held-out matrix and record what it was trained on. `fit_matrix` trains the booster on
-        one machine, `experiments.distributed` on a Dask cluster."""
+        """Make a trained learner (a booster cut at its kept round, or another family's) this
+        model: calibrate it on the held-out matrix and record what it was trained on.
+        `fit_matrix` trains the booster on one machine, `experiments.distributed` on a Dask
+        cluster, `experiments.selection` the other families."""
+        names = list(feature_names)
+        refuse_forbidden(names)
+        if list(learner.feature_names) != names:
+            raise FeatureMismatchError(
+                f"learner: expected the features {len(names)} of the data, "
+                f"got {len(learner.feature_names)} that differ"
+            )
         params = self.params or BoosterParams()
         self.band_cuts_ = validate_band_cuts(self.band_cuts)
-        self.booster_ = booster
-        self.best_iteration_ = booster.current_iteration()
-        self.feature_names_ = list(feature_names)
+        self.learner_ = learner
+        self.feature_names_ = names
         self.trained_until_ = trained_until
         self.horizon_months_ = horizon_months
         raw_valid = self.raw_matrix(x_valid)
         self.calibrator_ = Calibrator(self.calibration, seed=params.seed).fit(raw_valid, y_valid)
-        self.metadata_ = {"params": params.as_dict(), **(metadata or {})}
+        own = {"params": params.as_dict()} if learner.family == "lightgbm" else {}
+        self.metadata_ = {**own, "learner": learner.summary(), **(metadata or {})}
         return self
+
+    @property
+    def family(self) -> Family:
+        """The model family of the learner (``lightgbm``, ``logistic`` or ``ebm``)."""
+        return self.learner_.family
+
+    @property
+    def booster_(self) -> lgb.Booster:
+        """The LightGBM booster; only a model of family ``lightgbm`` has one."""
+        if not isinstance(self.learner_, BoosterLearner):
+            raise TypeError(f"booster_: expected a lightgbm model, this one is {self.family}")
+        return self.learner_.booster
+
+    @property
+    def best_iteration_(self) -> int:
+        """The booster's number of trees (0 for a family without trees)."""
+        return self.learner_.trees if isinstance(self.learner_, BoosterLearner) else 0
 
     # ---- scoring -------------------------------------------------------------------------
 
@@ -261,7 +290,7 @@ class RiskModel:
 
     def raw_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """Raw scores (log-odds) of a matrix whose columns are `feature_names_`."""
-        return np.asarray(self.booster_.predict(matrix, raw_score=True, num_threads=2), dtype=float)
+        return self.learner_.raw(matrix)
 
     @staticmethod
     def _ids(features: pl.DataFrame) -> list[str]:
@@ -289,15 +318,11 @@ class RiskModel:
         return self.calibrator_.predict(self._raw(features))
 
     def explain(self, features: pl.DataFrame) -> Explanation:
-        """Native TreeSHAP contributions (LightGBM `pred_contrib`) in log-odds, per family."""
+        """Per-feature contributions in log-odds, per family (`model.learners`)."""
         ids = self._ids(features)
         _check_columns(features, self.feature_names_)
         matrix = _matrix(features, self.feature_names_)
-        contrib = np.asarray(
-            self.booster_.predict(matrix, pred_contrib=True, num_threads=2), dtype=float
-        )
-        contributions = contrib[:, :-1]
-        base = contrib[:, -1]
+        base, contributions = self.learner_.contributions(matrix)
         base_value = float(base[0]) if len(base) else self.expected_value()
         return Explanation(
             family_id=ids,
@@ -309,10 +334,9 @@ class RiskModel:
         )
 
     def expected_value(self) -> float:
-        """The base value of the explanations (the booster's expected raw score)."""
-        probe = np.full((1, len(self.feature_names_)), np.nan)
-        contrib = np.asarray(self.booster_.predict(probe, pred_contrib=True), dtype=float)
-        return float(contrib[0, -1])
+        """The base value of the explanations (the learner's expected raw score)."""
+        base, _ = self.learner_.contributions(np.full((1, len(self.feature_names_)), np.nan))
+        return float(base[0])
 
     def reasons(
         self, explanation: Explanation, row: int, *, lang: Lang, top: int = 5
@@ -353,6 +377,7 @@ class RiskModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "format_version": _FORMAT_VERSION,
+            "family": self.family,
             "feature_names": self.feature_names_,
             "band_cuts": list(self.band_cuts_),
             "trained_until": self.trained_until_.isoformat(),
@@ -362,17 +387,16 @@ class RiskModel:
             "metadata": self.metadata_,
         }
         with replacing_dir(path) as tmp:
-            self.booster_.save_model(str(tmp / _BOOSTER_FILE))
+            self.learner_.save(tmp)
             (tmp / _META_FILE).write_text(json.dumps(meta, indent=2, default=str), "utf-8")
 
     @classmethod
     def load(cls, path: Path) -> RiskModel:
         """Read a model written by `save`; predictions are identical to the saved model's."""
         path = Path(path)
-        booster_file, meta_file = path / _BOOSTER_FILE, path / _META_FILE
-        for f in (booster_file, meta_file):
-            if not f.is_file():
-                raise ModelFileError(f"model directory {path}: expected file {f.name}, not found")
+        meta_file = path / _META_FILE
+        if not meta_file.is_file():
+            raise ModelFileError(f"model directory {path}: expected file {_META_FILE}, not found")
         meta = json.loads(meta_file.read_text("utf-8"))
         if meta.get("format_version") != _FORMAT_VERSION:
             raise ModelFileError(
@@ -380,16 +404,18 @@ class RiskModel:
                 f"got {meta.get('format_version')!r}"
             )
         model = cls(band_cuts=meta["band_cuts"])
-        model.booster_ = lgb.Booster(model_file=str(booster_file))
+        try:  # models saved before there were families are boosters
+            model.learner_ = load_learner(meta.get("family", "lightgbm"), path)
+        except (FileNotFoundError, ValueError) as exc:
+            raise ModelFileError(f"model directory {path}: {exc}") from None
         model.feature_names_ = list(meta["feature_names"])
-        if model.booster_.feature_name() != model.feature_names_:
+        if list(model.learner_.feature_names) != model.feature_names_:
             raise ModelFileError(
-                f"model directory {path}: booster and metadata feature lists differ"
+                f"model directory {path}: learner and metadata feature lists differ"
             )
         model.band_cuts_ = validate_band_cuts(meta["band_cuts"])
         model.trained_until_ = dt.date.fromisoformat(meta["trained_until"])
         model.horizon_months_ = int(meta["horizon_months"])
-        model.best_iteration_ = int(meta["best_iteration"])
         model.calibrator_ = Calibrator.from_dict(meta["calibrator"])
         model.metadata_ = dict(meta.get("metadata", {}))
         return model

@@ -1,14 +1,16 @@
-"""The EBM candidate: contributions that add up to its raw score, shapes that reproduce them,
-monotone constraints that hold, and clear errors."""
+"""The EBM candidate: its tables score as interpret does, contributions add up to its raw
+score, shapes reproduce them, monotone constraints hold, saving loses nothing, clear errors."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from interpret.glassbox import ExplainableBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from model.ebm import EbmParams, contributions, fit_ebm, shapes
+from model.ebm import EbmLearner, EbmParams, fit_ebm
 from tests.model.synthetic import FEATURES, synthetic_frame
 
 SMALL = EbmParams(outer_bags=2, interactions=3, max_rounds=1000)
@@ -27,19 +29,42 @@ def fitted() -> ExplainableBoostingClassifier:
     return fit_ebm(x, y, feature_names=list(FEATURES), params=SMALL, monotone=DIRECTIONS)
 
 
+def test_the_tables_score_as_interpret_does(fitted: ExplainableBoostingClassifier) -> None:
+    x, _ = _matrix(500, seed=3)
+    # values exactly on the cut points and far outside them
+    x[:50] = np.asarray(EbmLearner.from_interpret(fitted).terms[0].cuts[0])[:1].repeat(5)
+    x[50:60] = 1e9
+    x[60:70] = np.nan
+    learner = EbmLearner.from_interpret(fitted)
+    terms = fitted.eval_terms(x)
+    for j, term in enumerate(learner.terms):
+        assert np.array_equal(term.lookup(x), terms[:, j]), term.features
+    assert np.abs(learner.raw(x) - fitted.decision_function(x)).max() < 1e-9
+
+
 def test_contributions_add_up_to_the_raw_score(fitted: ExplainableBoostingClassifier) -> None:
     x, _ = _matrix(500, seed=3)
-    additive = contributions(fitted, x)
-    assert additive.contributions.shape == (500, len(FEATURES))
-    raw = fitted.decision_function(x)
-    assert np.abs(additive.raw_score - raw).max() < 1e-6
+    learner = EbmLearner.from_interpret(fitted)
+    base, contributions = learner.contributions(x)
+    assert contributions.shape == (500, len(FEATURES))
+    assert np.abs(base + contributions.sum(axis=1) - fitted.decision_function(x)).max() < 1e-6
+
+
+def test_a_saved_ebm_scores_the_same(fitted: ExplainableBoostingClassifier, tmp_path: Path) -> None:
+    learner = EbmLearner.from_interpret(fitted)
+    learner.save(tmp_path)
+    loaded = EbmLearner.load(tmp_path)
+    x, _ = _matrix(300, seed=8)
+    assert np.array_equal(loaded.raw(x), learner.raw(x))
+    assert loaded.feature_names == list(FEATURES)
+    assert loaded.summary() == learner.summary()
 
 
 def test_shapes_reproduce_the_main_terms(fitted: ExplainableBoostingClassifier) -> None:
     x, _ = _matrix(300, seed=4)
     terms = fitted.eval_terms(x)
     main = {t[0]: j for j, t in enumerate(fitted.term_features_) if len(t) == 1}
-    for shape in shapes(fitted):
+    for shape in EbmLearner.from_interpret(fitted).shapes():
         f = FEATURES.index(shape.feature)
         assert len(shape.scores) == len(shape.cuts) + 1
         values = x[:, f]
@@ -53,7 +78,7 @@ def test_shapes_reproduce_the_main_terms(fitted: ExplainableBoostingClassifier) 
 
 def test_constrained_features_never_lower_the_score(fitted: ExplainableBoostingClassifier) -> None:
     assert all(not any(DIRECTIONS[f] for f in t) for t in fitted.term_features_ if len(t) > 1)
-    for shape in shapes(fitted):
+    for shape in EbmLearner.from_interpret(fitted).shapes():
         if DIRECTIONS[FEATURES.index(shape.feature)] == 1:
             assert np.all(np.diff(shape.scores) >= -1e-12), shape.feature
     x, _ = _matrix(400, seed=5)

@@ -83,9 +83,15 @@ def test_save_load_round_trips_exactly(fitted_model: RiskModel, tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp directories left behind
 
 
-def test_load_of_missing_directory_says_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match=r"booster\.txt"):
+def test_load_of_missing_directory_says_what_is_missing(
+    fitted_model: RiskModel, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelFileError, match=r"risk_model\.json, not found"):
         RiskModel.load(tmp_path / "nothing")
+    fitted_model.save(tmp_path / "m")
+    (tmp_path / "m" / "booster.txt").unlink()
+    with pytest.raises(ModelFileError, match=r"booster\.txt, not found"):
+        RiskModel.load(tmp_path / "m")
 
 
 def test_feature_mismatch_names_missing_and_unexpected(fitted_model: RiskModel) -> None:

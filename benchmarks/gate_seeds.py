@@ -2,12 +2,14 @@
 
 For each simulator seed, a fresh population (36 months from 2023-01, no bias injected) is
 trained with the real pipeline (`experiments.training.train`, cut-off `--until`, the default
-gate). Prints, per seed: the model's held-out AUC and P@5%, the verdict, every failure with its
-figures and its cause (`fairness.findings.Cause`), and the calibration gap of every group whose
-gap is outside the rule's tolerance or significant (uncorrected), so the verdicts can be read
-against the calibration evidence.
+gate, the candidates `--candidates` judged `--judging`). Prints, per seed: every candidate's
+judged AUC and P@5%, its gate verdict and its fairness failures; the champion chosen; then for
+the champion every failure with its figures and its cause (`fairness.findings.Cause`), and the
+calibration gap of every group whose gap is outside the rule's tolerance or significant
+(uncorrected), so the verdicts can be read against the calibration evidence.
 
-Usage: `python -m benchmarks.gate_seeds --families 20000 --seeds 1 2 3 4 5`
+Usage: `python -m benchmarks.gate_seeds --families 20000 --seeds 1 2 3 4 5
+[--candidates lightgbm logistic] [--judging out_of_time]`
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--until", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
+    parser.add_argument("--candidates", nargs="+", default=["lightgbm", "logistic"])
+    parser.add_argument("--judging", choices=["out_of_time", "held_out"], default="out_of_time")
     args = parser.parse_args()
 
     for seed in args.seeds:
@@ -36,16 +40,30 @@ def main() -> None:
         config = SimulationConfig(
             families=args.families, months=36, start=dt.date(2023, 1, 1), seed=seed
         )
-        result = train(simulate(config).events, config=TrainingConfig(until=args.until))
-        verdict, report = result.fairness_verdict, result.fairness_report
+        training = TrainingConfig(
+            until=args.until, candidates=tuple(args.candidates), judging=args.judging
+        )
+        result = train(simulate(config).events, config=training)
+        verdict, report, selection = (
+            result.fairness_verdict, result.fairness_report, result.selection
+        )  # fmt: skip
         assert verdict is not None
         assert report is not None
-        model = result.metrics["model"]
+        assert selection is not None
+        print(f"\nseed {seed} ({time.perf_counter() - t0:.0f} s):")
+        for c in selection.candidates:
+            print(
+                f"  {c.family:<9} AUC {c.metrics['auc']:.4f}, P@5% "
+                f"{c.metrics['precision_at_5pct_district_expected']:.4f}, gate "
+                f"{'passed' if c.gate.passed else 'FAILED'}"
+            )
+            for line in c.fairness_summary[1:]:
+                print(f"            {line}")
+        choice = selection.choice
         print(
-            f"\nseed {seed}: AUC {model['auc']:.4f}, P@5% "
-            f"{model['precision_at_5pct_district_expected']:.4f}; gate "
-            f"{'passed' if verdict.passed else 'FAILED'} "
-            f"({time.perf_counter() - t0:.0f} s)"
+            f"  champion {choice.champion} (best {choice.best}, margin {choice.margin:+.4f}, "
+            f"one standard error {choice.tolerance:.4f}); gate "
+            f"{'passed' if verdict.passed else 'FAILED'}"
         )
         limit = verdict.rules.max_calibration_gap
         for f in verdict.failures:

@@ -1,4 +1,5 @@
-"""Files of a training run: plots, model card, metrics and fairness report, in one directory."""
+"""Files of a training run: plots, model card, metrics and fairness report, in one directory;
+for a glass-box champion, its shapes too (`plots/shapes.*`, `shapes.json`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from experiments.training import TrainingResult, feature_sources
 from features.i18n import LANGS
 from model import plots
 from model.model_card import ModelCardInfo, card_filename, render_model_card
+from model.shapes import shapes
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,14 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
     written += plots.precision_at_k_curve(
         y, result.scored.ranking, plot_dir / "precision_at_k_district", groups=groups
     )
+    glass_box = shapes(result.model.learner_, result.explanation_sample.values)
+    if glass_box:
+        written += plots.shape_plots(glass_box, plot_dir / "shapes")
+        shapes_path = directory / "shapes.json"
+        shapes_path.write_text(json.dumps([s.to_dict() for s in glass_box]), "utf-8")
+        written.append(shapes_path)
     sources = feature_sources()
+    selection = None if result.selection is None else result.selection.to_dict()
     card = ModelCardInfo(
         model_name="patronage-risk",
         trained_until=result.config.until,
@@ -49,6 +58,8 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         source_shares=result.source_shares,
         params=result.config.as_params(),
         inner_buffer=result.config.inner_buffer,
+        family=result.model.family,
+        selection=selection,
     )
     card_paths = [directory / card_filename(lang) for lang in LANGS]
     for lang, card_path in zip(LANGS, card_paths, strict=True):
@@ -61,6 +72,7 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
                 "gate": result.gate.to_dict(),
                 "fairness": result.fairness_metrics,
                 "source_shares": result.source_shares,
+                "selection": selection,
                 "timings": result.timings,
             },
             indent=2,

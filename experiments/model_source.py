@@ -99,6 +99,8 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
                 "run_id": mv.run_id,
                 "trained_until": tags.get(f"{prefix}trained_until", ""),
                 "data_fingerprint": tags.get(f"{prefix}data_fingerprint", ""),
+                # versions registered before there were families are boosters
+                "model_family": tags.get(f"{prefix}model_family", "lightgbm"),
                 "gate": _gate(tags, prefix),
                 "model_card_uri": f"{artifacts}/{card_filename('en')}" if artifacts else None,
                 # Where each language's card is written; runs logged before the cards were

@@ -199,6 +199,7 @@ def log_training_run(
         "data_fingerprint": data_fingerprint,
         "gate_passed": str(gate_passed).lower(),
         "gate_failures": json_list(failures, limit=TAG_LIMIT),
+        "model_family": model.family,
     }
     for key, value in version_tags.items():
         client.set_model_version_tag(settings.model_name, str(version), f"{TAG_PREFIX}{key}", value)

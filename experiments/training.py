@@ -1,19 +1,26 @@
-"""Training pipeline: events -> as-of grid -> time split -> model + baselines -> calibration ->
-metrics on the held-out period -> fairness audit -> gate, as one `TrainingResult`.
+"""Training pipeline: events -> as-of grid -> time split -> candidate model families +
+baselines -> calibration -> metrics on the judged months -> fairness audit and gate of every
+candidate -> the champion family chosen (`experiments.selection`) -> the champion refitted up to
+the cut-off, as one `TrainingResult`.
 
 The time rules (which records and as-of months a run may use) are in `experiments.time_split`.
-On simulated data (`simulation` given) the held-out figures include the oracle and the records
+The judged months are the split's held-out months: the last `valid_months` as-of dates whose
+label windows end by the cut-off. Judged out of time (the default), the candidates are fitted
+on the split the cut-off at the first judged month gives, so they never see the judged months
+in any form; the champion is then refitted on the run's own split and the registered model is
+that refit. The run's metrics, gate and fairness report are those of the judged candidates.
+On simulated data (`simulation` given) the judged figures include the oracle and the records
 ceiling, each ranker's share of their lift, and the leakage check against the ceiling
 (`experiments.ceiling`); none of them gates.
-The fairness audit uses the last held-out as-of month only (one row per family, one list per
-district, as a council sees it); the run's metrics use the whole held-out period.
+The fairness audit uses the last judged as-of month only (one row per family, one list per
+district, as a council sees it); the run's metrics use all the judged months.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,6 +30,17 @@ import polars as pl
 
 from experiments.ceiling import CeilingCheck, ceiling_frame, check_rankers
 from experiments.rankers import RankerScores, all_metrics, score_rankers
+from experiments.selection import (
+    CHOICE_METRIC,
+    CandidateResult,
+    Choice,
+    Judging,
+    Selection,
+    Standing,
+    choose,
+    flagged_rows,
+    ranker_name,
+)
 from experiments.time_split import TimeSplit, data_start, drop_agency, known_before, time_split
 from features.contracts import PROTECTED_ATTRIBUTES, Events
 from features.fingerprint import events_fingerprint
@@ -32,8 +50,11 @@ from features.simulator import SimulationConfig
 from model.bands import DEFAULT_BAND_CUTS
 from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
 from model.calibration import Method, out_of_fold
+from model.ebm import EbmLearner, EbmParams, fit_ebm
 from model.explain import source_contributions, source_totals
 from model.gates import Finding, GateResult, evaluate_model_gate
+from model.learners import FAMILIES, Family, Learner, LinearLearner, check_family
+from model.monotone import constraint_vector
 from model.risk_model import Explanation, RiskModel, feature_columns
 from model.training import BoosterParams
 
@@ -67,6 +88,15 @@ class TrainingConfig:
     #: Partitions of whole districts the grid is built on, one after the other
     #: (`features.pipeline.grid.build_grid`); 1 builds it in one pass.
     grid_parts: int = 1
+    #: Model families the gate chooses the champion among (`experiments.selection`). The
+    #: logistic candidate is the logistic baseline's fit, so it costs no training; an EBM
+    #: costs minutes per 100,000 family-months and is left out unless asked for.
+    candidates: tuple[Family, ...] = ("lightgbm", "logistic")
+    #: Where the candidates are judged: ``out_of_time`` (fitted as if at the first judged
+    #: month, then the winner refitted up to `until`) or ``held_out`` (on the months they
+    #: stopped early on; cheaper, optimistic for flexible models).
+    judging: Judging = "out_of_time"
+    ebm: EbmParams = field(default_factory=EbmParams)
 
     def as_params(self) -> dict[str, Any]:
         """Flat parameters for tracking."""
@@ -80,6 +110,8 @@ class TrainingConfig:
             "calibration": self.calibration,
             "drop_agency": self.drop_agency,
             "inner_buffer": self.inner_buffer,
+            "candidates": ",".join(self.candidates),
+            "judging": self.judging,
         }
         out.update({f"lgb_{k}": v for k, v in self.params.as_dict().items()})
         return out
@@ -106,6 +138,7 @@ class TrainingResult:
     fairness_summary: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     ceiling_checks: list[CeilingCheck] = field(default_factory=list)
+    selection: Selection | None = None
 
     @property
     def leakage_suspected(self) -> bool:
@@ -187,6 +220,129 @@ def feature_sources() -> dict[str, str]:
     return {name: spec.source for name, spec in FEATURES.items()}
 
 
+@dataclass
+class _Fitted:
+    """The candidates of one split, fitted, with what judging them needs."""
+
+    models: dict[Family, RiskModel]
+    baselines: dict[str, Any]
+    data: TrainingMatrices  # training rows released
+    n_train: int
+
+
+def _fit(
+    visible: Events,
+    *,
+    split: TimeSplit,
+    families: Sequence[Family],
+    config: TrainingConfig,
+    build: GridBuilder,
+    cluster: Cluster | None,
+    say: Progress,
+    timings: dict[str, float],
+) -> _Fitted:
+    """Fit every family in `families` (and, with `config.baselines`, the baselines) on the
+    training months of `split`; each stops early or chooses its regularisation, and is
+    calibrated, on the split's held-out months."""
+    t0 = time.perf_counter()
+    grid = build(
+        visible,
+        as_of_dates=[*split.train_as_of, *split.valid_as_of],
+        horizon_months=config.horizon_months,
+        known_before=split.until,
+        float32=True,
+    )
+    data = training_matrices(grid, valid_as_of=split.valid_as_of)
+    del grid  # the training rows live on in data.x only (float32)
+    timings["grid_s"] = timings.get("grid_s", 0.0) + time.perf_counter() - t0
+    for name, y in (("training", data.y_train), ("held-out", data.y_valid)):
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"label: the {name} period has only one class; more data is needed")
+    say(f"training on {data.n_train:,} family-months, holding out {len(data.y_valid):,}")
+    t1 = time.perf_counter()
+    metadata = {
+        "train_as_of": [d.isoformat() for d in split.train_as_of],
+        "valid_as_of": [d.isoformat() for d in split.valid_as_of],
+    }
+    fit = partial(_adopt, data=data, config=config, metadata=metadata, until=split.until)
+    models: dict[Family, RiskModel] = {}
+    if "lightgbm" in families:
+        models["lightgbm"] = _fit_booster(data, config, cluster, metadata, split)
+    baselines = fit_baselines(data, seed=config.params.seed) if config.baselines else {}
+    if "logistic" in families:
+        logistic = baselines.get("logistic") or LogisticBaseline(seed=config.params.seed)
+        if logistic is not baselines.get("logistic"):
+            logistic.fit_matrix(
+                data.x_train, data.y_train, feature_names=data.feature_names,
+                valid=(data.x_valid, data.y_valid),
+            )  # fmt: skip
+        models["logistic"] = fit(LinearLearner.from_baseline(logistic))
+    if "ebm" in families:
+        ebm = fit_ebm(
+            data.x_train, data.y_train, feature_names=data.feature_names, params=config.ebm,
+            monotone=constraint_vector(data.feature_names),
+        )  # fmt: skip
+        models["ebm"] = fit(EbmLearner.from_interpret(ebm))
+    timings["fit_s"] = timings.get("fit_s", 0.0) + time.perf_counter() - t1
+    models = {f: models[f] for f in families}  # simplest first, as the choice reads them
+    for family, model in models.items():
+        say(f"{family}: {model.learner_.summary()}, calibration {model.calibrator_.method_}")
+    return _Fitted(models, baselines, data.without_training_rows(), data.n_train)
+
+
+def _adopt(
+    learner: Learner,
+    *,
+    data: TrainingMatrices,
+    config: TrainingConfig,
+    metadata: dict[str, Any],
+    until: dt.date,
+) -> RiskModel:
+    model = RiskModel(calibration=config.calibration, band_cuts=config.band_cuts)
+    return model.adopt(
+        learner,
+        x_valid=data.x_valid,
+        y_valid=data.y_valid,
+        feature_names=data.feature_names,
+        trained_until=until,
+        horizon_months=config.horizon_months,
+        metadata=metadata,
+    )
+
+
+def _fit_booster(
+    data: TrainingMatrices,
+    config: TrainingConfig,
+    cluster: Cluster | None,
+    metadata: dict[str, Any],
+    split: TimeSplit,
+) -> RiskModel:
+    model = RiskModel(
+        params=config.params, calibration=config.calibration, band_cuts=config.band_cuts
+    )
+    if cluster is None:
+        return model.fit_matrix(
+            data.x_train,
+            data.y_train,
+            x_valid=data.x_valid,
+            y_valid=data.y_valid,
+            feature_names=data.feature_names,
+            trained_until=split.until,
+            horizon_months=config.horizon_months,
+            metadata=metadata,
+        )
+    return cluster.fit_model(
+        model,
+        pl.DataFrame(data.x_train, schema=data.feature_names, orient="row"),
+        data.y_train,
+        valid_features=data.valid_rows.drop("as_of", "label"),
+        y_valid=data.y_valid,
+        trained_until=split.until,
+        horizon_months=config.horizon_months,
+        metadata=metadata,
+    )
+
+
 def train(
     events: Events,
     *,
@@ -198,118 +354,207 @@ def train(
 ) -> TrainingResult:
     """Run the whole training pipeline on `events` (see the module docstring).
 
-    `cluster`: a Dask cluster (`experiments.distributed.connect`) that builds the grid per
+    `cluster`: a Dask cluster (`experiments.distributed.connect`) that builds the grids per
     partition of districts and trains the booster; every other step is this function's.
 
     `simulation`: the configuration of the simulator that wrote `events`
     (`experiments.ceiling.simulation_config`), for the records ceiling; None on real data.
     """
     say = progress or (lambda _msg: None)
+    families = check_candidates(config.candidates)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     visible = known_before(events, config.until)
     if config.drop_agency:
         visible = drop_agency(visible, config.drop_agency)
-    split = time_split(
+    split = _split(visible, config, until=config.until)
+    out_of_time = config.judging == "out_of_time"
+    fit_split = split
+    if out_of_time:
+        try:
+            fit_split = _split(visible, config, until=split.valid_as_of[0])
+        except ValueError:
+            raise ValueError(
+                f"--until {config.until.isoformat()}: judged out of time, the candidates are "
+                f"fitted as if at {split.valid_as_of[0].isoformat()}, the first judged month, "
+                f"and the data (from {data_start(visible).isoformat()}) has too little history "
+                f"before it; use a later --until or --judging held-out"
+            ) from None
+    say(
+        f"candidates {', '.join(families)}: fitted on {fit_split.train_as_of[0]}.."
+        f"{fit_split.train_as_of[-1]}, stopped and calibrated on {fit_split.valid_as_of[0]}.."
+        f"{fit_split.valid_as_of[-1]}, judged on {split.valid_as_of[0]}..{split.valid_as_of[-1]}"
+        + (" (out of time)" if out_of_time else " (the same held-out months)")
+    )
+    build = partial(build_grid, parts=config.grid_parts) if cluster is None else cluster.grid
+    stage = partial(_fit, config=config, build=build, cluster=cluster, say=say, timings=timings)
+    fitted = stage(known_before(visible, fit_split.until), split=fit_split, families=families)
+    if out_of_time:
+        t_j = time.perf_counter()
+        judged_rows = build(
+            visible, as_of_dates=split.valid_as_of, horizon_months=config.horizon_months,
+            known_before=config.until, float32=True,
+        )  # fmt: skip
+        rows = judged_rows.select("as_of", "family_id", *fitted.data.feature_names, "label")
+        del judged_rows
+        matrix = rows.select(
+            [pl.col(c).cast(pl.Float32) for c in fitted.data.feature_names]
+        ).to_numpy(order="c")
+        timings["grid_s"] += time.perf_counter() - t_j
+    else:
+        rows, matrix = fitted.data.valid_rows, fitted.data.x_valid
+    t_m = time.perf_counter()
+    judged = _judge(
+        fitted,
+        rows=rows,
+        matrix=matrix,
+        cross_fit=not out_of_time,
+        visible=visible,
+        config=config,
+        truth=truth,
+        simulation=simulation,
+        say=say,
+        timings=timings,
+    )
+    timings["judge_s"] = time.perf_counter() - t_m - timings.get("fairness_s", 0.0)
+    champion = judged.choice.champion
+    say(
+        f"champion family: {champion} (judged {config.judging.replace('_', ' ')}; "
+        f"margin {judged.choice.margin:+.4f}, one standard error {judged.choice.tolerance:.4f})"
+    )
+    model, valid_rows, n_train = fitted.models[champion], rows, fitted.n_train
+    if out_of_time:
+        say(f"refitting {champion} on everything up to {config.until}")
+        del fitted, matrix
+        refit = stage(
+            visible,
+            split=split,
+            families=[champion],
+            config=replace(config, baselines=False),
+        )
+        model, valid_rows, n_train = refit.models[champion], refit.data.valid_rows, refit.n_train
+    sample = valid_rows.sample(n=min(5000, valid_rows.height), seed=config.params.seed)
+    explanation_sample = model.explain(sample.drop("as_of", "label"))
+    timings["total_s"] = time.perf_counter() - t0
+    selection = Selection(
+        judging=config.judging,
+        judged_as_of=split.valid_as_of,
+        fitted_as_of=[*fit_split.train_as_of, *fit_split.valid_as_of],
+        candidates=judged.candidates,
+        choice=judged.choice,
+        refit=out_of_time,
+    )
+    return TrainingResult(
+        model=model,
+        config=config,
+        split=split,
+        data_fingerprint=events_fingerprint(visible),
+        n_train=n_train,
+        n_valid=rows.height,
+        metrics=judged.metrics,
+        gate=judged.gate,
+        scored=judged.scored,
+        explanation_sample=explanation_sample,
+        source_shares=source_totals(explanation_sample, feature_sources()),
+        fairness_report=judged.fairness_report,
+        fairness_verdict=judged.fairness_verdict,
+        fairness_metrics=judged.fairness_metrics,
+        fairness_summary=judged.fairness_summary,
+        timings=timings,
+        ceiling_checks=judged.checks,
+        selection=selection,
+    )
+
+
+def _split(visible: Events, config: TrainingConfig, *, until: dt.date) -> TimeSplit:
+    return time_split(
         data_start(visible),
-        until=config.until,
+        until=until,
         horizon_months=config.horizon_months,
         valid_months=config.valid_months,
         history_months=config.history_months,
         max_train_months=config.max_train_months,
         inner_buffer=config.inner_buffer,
     )
-    say(
-        f"split: train {split.train_as_of[0]}..{split.train_as_of[-1]}, "
-        f"held out {split.valid_as_of[0]}..{split.valid_as_of[-1]}"
-    )
-    build = partial(build_grid, parts=config.grid_parts) if cluster is None else cluster.grid
-    grid = build(
-        visible,
-        as_of_dates=[*split.train_as_of, *split.valid_as_of],
-        horizon_months=config.horizon_months,
-        known_before=config.until,
-        float32=True,
-    )
-    data = training_matrices(grid, valid_as_of=split.valid_as_of)
-    del grid  # the training rows live on in data.x only (float32)
-    timings["grid_s"] = time.perf_counter() - t0
-    y_train, y_valid, valid_rows = data.y_train, data.y_valid, data.valid_rows
-    for name, y in (("training", y_train), ("held-out", y_valid)):
-        if len(np.unique(y)) < 2:
-            raise ValueError(f"label: the {name} period has only one class; more data is needed")
-    say(f"training on {len(y_train):,} family-months, holding out {len(y_valid):,}")
 
-    t1 = time.perf_counter()
-    model = RiskModel(
-        params=config.params, calibration=config.calibration, band_cuts=config.band_cuts
-    )
-    metadata = {
-        "train_as_of": [d.isoformat() for d in split.train_as_of],
-        "valid_as_of": [d.isoformat() for d in split.valid_as_of],
+
+def check_candidates(candidates: Sequence[str]) -> list[Family]:
+    """The candidate families, each known and named once, in the order `FAMILIES` gives."""
+    families = [check_family(c) for c in candidates]
+    if not families or len(set(families)) != len(families):
+        raise ValueError(
+            f"candidates: expected one or more distinct families of {', '.join(FAMILIES)}, "
+            f"got {', '.join(candidates) or 'none'}"
+        )
+    return [f for f in FAMILIES if f in families]
+
+
+@dataclass
+class _Judged:
+    metrics: dict[str, dict[str, float]]
+    scored: RankerScores
+    checks: list[CeilingCheck]
+    candidates: list[CandidateResult]
+    choice: Choice
+    gate: GateResult
+    fairness_report: Any | None = None
+    fairness_verdict: Any | None = None
+    fairness_metrics: dict[str, float] = field(default_factory=dict)
+    fairness_summary: list[str] = field(default_factory=list)
+
+
+def _judge(
+    fitted: _Fitted,
+    *,
+    rows: pl.DataFrame,
+    matrix: np.ndarray,
+    cross_fit: bool,
+    visible: Events,
+    config: TrainingConfig,
+    truth: pl.DataFrame | None,
+    simulation: SimulationConfig | None,
+    say: Progress,
+    timings: dict[str, float],
+) -> _Judged:
+    """Every candidate and baseline on the judging rows, each candidate through the gate, and
+    the champion chosen (`experiments.selection`). `cross_fit`: the candidates were calibrated
+    on these rows, so their probabilities are cross-fitted (`model.calibration.out_of_fold`)."""
+    y = rows["label"].to_numpy()
+    raw = {f: m.raw_matrix(matrix) for f, m in fitted.models.items()}
+    probability = {
+        f: out_of_fold(m.calibrator_, raw[f], y) if cross_fit else m.calibrator_.predict(raw[f])
+        for f, m in fitted.models.items()
     }
-    if cluster is None:
-        model = model.fit_matrix(
-            data.x_train,
-            y_train,
-            x_valid=data.x_valid,
-            y_valid=y_valid,
-            feature_names=data.feature_names,
-            trained_until=config.until,
-            horizon_months=config.horizon_months,
-            metadata=metadata,
-        )
-    else:
-        model = cluster.fit_model(
-            model,
-            pl.DataFrame(data.x_train, schema=data.feature_names, orient="row"),
-            y_train,
-            valid_features=valid_rows.drop("as_of", "label"),
-            y_valid=y_valid,
-            trained_until=config.until,
-            horizon_months=config.horizon_months,
-            metadata=metadata,
-        )
-    timings["fit_s"] = time.perf_counter() - t1
-    say(f"booster: {model.best_iteration_} trees, calibration {model.calibrator_.method_}")
-
-    baselines: dict[str, Any] = {}
-    if config.baselines:
-        t_b = time.perf_counter()
-        baselines = fit_baselines(data, seed=config.params.seed)
-        timings["baselines_s"] = time.perf_counter() - t_b
-    n_train = len(y_train)
-    data = data.without_training_rows()  # the training matrix is no longer needed
-    raw_valid = model.raw_matrix(data.x_valid)
-    oof = out_of_fold(model.calibrator_, raw_valid, y_valid)
     ceiling = None
     if simulation is not None:
-        say("computing the records ceiling on the held-out months (simulated data only)")
+        say("computing the records ceiling on the judged months (simulated data only)")
         t_c = time.perf_counter()
         ceiling = ceiling_frame(
             visible,
             simulation,
-            as_of_dates=split.valid_as_of,
+            as_of_dates=sorted(set(rows["as_of"].to_list())),
             horizon_months=config.horizon_months,
         )
         timings["ceiling_s"] = time.perf_counter() - t_c
+    first = next(iter(fitted.models))
     scored = score_rankers(
-        model,
-        baselines,
-        valid_rows.drop("as_of").with_columns(valid_rows["as_of"]),
+        fitted.models[first],
+        fitted.baselines,
+        rows.drop("as_of").with_columns(rows["as_of"]),
         visible.families,
         truth=truth,
-        probability=oof,
+        probability=probability[first],
         ceiling=ceiling,
-        matrix=data.x_valid,
+        matrix=matrix,
     )
+    del scored.ranking["model"], scored.probability["model"]
+    for f in fitted.models:
+        scored.ranking[ranker_name(f)] = raw[f]
+        scored.probability[ranker_name(f)] = probability[f]
     metrics = all_metrics(scored)
-    # one held-out family appears once per month: its redrawn labels are coupled
+    # one judged family appears once per month: its redrawn labels are coupled
     checks = check_rankers(
-        y_valid,
-        scored.ranking,
-        clusters=scored.rows["family_id"].to_numpy(),
-        seed=config.params.seed,
+        y, scored.ranking, clusters=scored.rows["family_id"].to_numpy(), seed=config.params.seed
     )
     for check in checks:
         metrics[check.ranker].update(
@@ -317,56 +562,71 @@ def train(
             above_ceiling_precision_at_5pct_z=check.precision_z,
             above_ceiling_alarm=float(check.alarm),
         )
-    sources = feature_sources()
-    sample = valid_rows.sample(n=min(5000, valid_rows.height), seed=config.params.seed)
-    explanation_sample = model.explain(sample.drop("as_of"))
-    shares = source_totals(explanation_sample, sources)
-    timings["baselines_metrics_s"] = time.perf_counter() - t1 - timings["fit_s"]
-
-    fairness_report = verdict = None
-    fairness_flat: dict[str, float] = {}
-    summary: list[str] = []
-    fairness_passed: bool | None = None
-    fairness_failures: list[Finding] = []
-    if config.fairness:
-        say(
-            "fairness audit at the council's capacity (top 5% per district list), "
-            f"one row per family: the last held-out month {split.valid_as_of[-1]}"
+    audits: dict[Family, tuple[Any, Any, dict[str, float], list[str]]] = {}
+    candidates: list[CandidateResult] = []
+    gates: dict[Family, GateResult] = {}
+    for f, model in fitted.models.items():
+        passed: bool | None = None
+        failures: list[Finding] = []
+        if config.fairness:
+            say(
+                f"fairness audit of {f} at the council's capacity (top 5% per district list), "
+                f"one row per family: the last judged month {max(rows['as_of'].to_list())}"
+            )
+            t2 = time.perf_counter()
+            report, verdict, flat = _fairness(model, rows, scored, probability[f], config)
+            summary = [
+                "gate " + ("passed" if verdict.passed else "failed"),
+                *(x.describe() for x in verdict.failures),
+                *(w.describe() for w in verdict.warnings[:10]),
+            ]
+            audits[f] = (report, verdict, flat, summary)
+            passed, failures = verdict.passed, list(verdict.failures)
+            timings["fairness_s"] = timings.get("fairness_s", 0.0) + time.perf_counter() - t2
+        own = [b for b in BASELINES if not (f == "logistic" and b == "logistic")]
+        gates[f] = evaluate_model_gate(
+            metrics,
+            model=ranker_name(f),
+            baselines=own,
+            fairness_passed=passed,
+            fairness_failures=failures,
         )
-        t2 = time.perf_counter()
-        fairness_report, verdict, fairness_flat = _fairness(model, valid_rows, scored, config)
-        fairness_passed, fairness_failures = verdict.passed, list(verdict.failures)
-        summary = [
-            "gate " + ("passed" if verdict.passed else "failed"),
-            *(f.describe() for f in verdict.failures),
-            *(w.describe() for w in verdict.warnings[:10]),
+        candidates.append(
+            CandidateResult(
+                family=f,
+                summary=model.learner_.summary(),
+                metrics=metrics[ranker_name(f)],
+                gate=gates[f],
+                fairness_summary=audits[f][3] if f in audits else [],
+            )
+        )
+    choice = choose(
+        [
+            Standing(
+                family=c.family,
+                precision=c.metrics[CHOICE_METRIC],
+                flagged=flagged_rows(c.metrics),
+                passed=c.gate.passed,
+            )
+            for c in candidates
         ]
-        timings["fairness_s"] = time.perf_counter() - t2
-    gate = evaluate_model_gate(
-        metrics,
-        baselines=list(BASELINES),
-        fairness_passed=fairness_passed,
-        fairness_failures=fairness_failures,
     )
-    timings["total_s"] = time.perf_counter() - t0
-    return TrainingResult(
-        model=model,
-        config=config,
-        split=split,
-        data_fingerprint=events_fingerprint(visible),
-        n_train=n_train,
-        n_valid=valid_rows.height,
+    champion = ranker_name(choice.champion)
+    metrics = {("model" if k == champion else k): v for k, v in metrics.items()}
+    for table in (scored.ranking, scored.probability):
+        table["model"] = table.pop(champion)
+    report, verdict, flat, summary = audits.get(choice.champion, (None, None, {}, []))
+    return _Judged(
         metrics=metrics,
-        gate=gate,
         scored=scored,
-        explanation_sample=explanation_sample,
-        source_shares=shares,
-        fairness_report=fairness_report,
+        checks=[replace(c, ranker="model") if c.ranker == champion else c for c in checks],
+        candidates=candidates,
+        choice=choice,
+        gate=gates[choice.champion],
+        fairness_report=report,
         fairness_verdict=verdict,
-        fairness_metrics=fairness_flat,
+        fairness_metrics=flat,
         fairness_summary=summary,
-        timings=timings,
-        ceiling_checks=checks,
     )
 
 
@@ -382,14 +642,18 @@ def audit_rows(valid_rows: pl.DataFrame) -> pl.Series:
 
 
 def _fairness(
-    model: RiskModel, valid_rows: pl.DataFrame, scored: RankerScores, config: TrainingConfig
+    model: RiskModel,
+    rows: pl.DataFrame,
+    scored: RankerScores,
+    probability: np.ndarray,
+    config: TrainingConfig,
 ) -> tuple[Any, Any, dict[str, float]]:
     import fairness
 
-    # scored.rows is aligned with valid_rows (left joins that keep order)
-    keep = audit_rows(valid_rows)
-    frame = scored.rows.with_columns(probability=scored.probability["model"]).filter(keep)
-    explained = model.explain(valid_rows.filter(keep).drop("as_of"))
+    # scored.rows is aligned with rows (left joins that keep order)
+    keep = audit_rows(rows)
+    frame = scored.rows.with_columns(probability=probability).filter(keep)
+    explained = model.explain(rows.filter(keep).drop("as_of", "label"))
     contributions = source_contributions(explained, feature_sources())
     report = fairness.audit(
         frame,

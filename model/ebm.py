@@ -8,9 +8,9 @@ its feature, a pair's score is shared equally between its two features (the pair
 stays in the model). Missing values get their own bin, as the booster keeps them apart, so
 "never screened" is not mistaken for a score of zero.
 
-`EbmLearner.shapes` is the whole model as an auditor can read it: for every feature, the score
-it adds over each range of its values (`model.plots.shape_plots` draws them). The model is
-stored as its tables in JSON; there is no pickle, and scoring a saved model needs no interpret.
+Its shapes (`model.shapes`) are the whole model as an auditor can read it: for every feature,
+the score it adds over each range of its values. The model is stored as its tables in JSON;
+there is no pickle, and scoring a saved model needs no interpret.
 """
 
 from __future__ import annotations
@@ -163,19 +163,6 @@ class EbmLearner:
         pairs = sum(len(t.features) > 1 for t in self.terms)
         return f"EBM, {len(self.terms) - pairs} shapes and {pairs} pairs"
 
-    def shapes(self) -> list[Shape]:
-        """The main-effect shape of every feature the model kept (pairs are not shapes)."""
-        return [
-            Shape(
-                feature=self.feature_names[t.features[0]],
-                cuts=[float(c) for c in t.cuts[0]],
-                scores=[float(v) for v in t.scores[1:-1]],
-                missing=float(t.scores[0]),
-            )
-            for t in self.terms
-            if len(t.features) == 1
-        ]
-
     def save(self, directory: Path) -> None:
         data = {
             "feature_names": self.feature_names,
@@ -210,17 +197,3 @@ class EbmLearner:
             intercept=float(data["intercept"]),
             terms=terms,
         )
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What one feature adds to the log-odds over each range of its values.
-
-    `cuts` are the bin edges: the first score is for values below `cuts[0]`, the last for values
-    from `cuts[-1]` up; `missing` is the score of a missing value.
-    """
-
-    feature: str
-    cuts: list[float]
-    scores: list[float]
-    missing: float

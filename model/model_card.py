@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from features.i18n import Lang, check_lang
 from model.gates import GateFailure, describe
@@ -55,6 +56,9 @@ class ModelCardInfo:
     source_shares: Mapping[str, float] = field(default_factory=dict)
     params: Mapping[str, object] = field(default_factory=dict)
     inner_buffer: bool = False
+    family: str = "lightgbm"
+    #: `experiments.selection.Selection.to_dict()` of the run; None for a run without a choice.
+    selection: Mapping[str, Any] | None = None
 
 
 def _fmt(value: float | None) -> str:
@@ -115,6 +119,8 @@ def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
         cells = " | ".join(_fmt(values.get(key)) for key, _, _ in CARD_METRICS)
         lines.append(f"| {ranker} | {cells} |")
     lines += ["", t.oracle_note, ""]
+    if info.selection is not None:
+        lines += [f"## {t.h_family}", *_family_lines(info.selection, t), ""]
     if info.source_shares:
         shares = ", ".join(
             f"{t.sources.get(k, k)} {v:.0%}" for k, v in sorted(info.source_shares.items())
@@ -130,12 +136,57 @@ def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
         lines += _quoted_note(t)
     lines += [t.gate_passed if info.gate_passed else t.gate_failed]
     lines += [f"- {describe(f)}" for f in info.gate_failures]
-    lines += ["", f"## {t.h_limitations}", *(f"- {item}" for item in t.limitations), ""]
+    limitations = [*t.limitations, getattr(t, f"explanations_{info.family}")]
+    if info.selection is None or info.selection["judging"] == "held_out":
+        limitations.append(t.limitation_held_out)
+    lines += ["", f"## {t.h_limitations}", *(f"- {item}" for item in limitations), ""]
     if info.params:
         lines += [f"## {t.h_parameters}", ""]
         lines += [f"- {k}: {v}" for k, v in info.params.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _family_lines(selection: Mapping[str, Any], t: CardTexts) -> list[str]:
+    candidates = selection["candidates"]
+    champion = next(c for c in candidates if c["family"] == selection["champion"])
+    judged = [dt.date.fromisoformat(d) for d in selection["judged_as_of"]]
+    if selection["judging"] == "out_of_time":
+        judging = t.judged_out_of_time.format(
+            dates=_range(judged, t), start=min(judged).isoformat()
+        )
+    else:
+        judging = t.judged_held_out.format(dates=_range(judged, t))
+    lines = [
+        t.family_chosen.format(
+            family=champion["family"],
+            summary=champion["summary"],
+            candidates=", ".join(c["family"] for c in candidates),
+        ),
+        "",
+        judging,
+        "",
+        t.choice_rule.format(
+            tolerance=_fmt(selection["tolerance"]), margin=_signed(selection["margin"])
+        ),
+        "",
+        f"| {t.family} | AUC | E[P@5%] | {t.per_district.format(metric='E[P@5%]')} | ECE | "
+        f"{t.h_gate} |",
+        "|---" * 6 + "|",
+    ]
+    for c in candidates:
+        m = c["metrics"]
+        verdict = t.candidate_passes if c["gate_passed"] else t.candidate_fails
+        lines.append(
+            f"| {c['family']} | {_fmt(m.get('auc'))} | {_fmt(m.get('precision_at_5pct_expected'))}"
+            f" | {_fmt(m.get('precision_at_5pct_district_expected'))} | {_fmt(m.get('ece'))} | "
+            f"{verdict} |"
+        )
+    return lines
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None or value != value else f"{value:+.4f}"
 
 
 def _quoted_note(t: CardTexts) -> list[str]:

@@ -73,8 +73,22 @@ class CardTexts:
     gate_failed: str
     #: Said before sentences the pipeline wrote in English (gate failures, fairness warnings).
     quoted_in_english: str
+    h_family: str
+    family_chosen: str  # {family} {summary} {candidates}
+    judged_out_of_time: str  # {dates} {start}
+    judged_held_out: str  # {dates}
+    choice_rule: str  # {tolerance} {margin}
+    family: str
+    candidate_passes: str
+    candidate_fails: str
     h_limitations: str
     limitations: tuple[str, ...]
+    #: Shown among the limitations only when the candidates were judged on the held-out months.
+    limitation_held_out: str
+    #: What the contributions are, per model family (shown among the limitations).
+    explanations_lightgbm: str
+    explanations_logistic: str
+    explanations_ebm: str
     h_parameters: str
     #: Data source names as shown (`SOURCE_NAMES`); a source not listed is shown by its own name.
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -90,6 +104,7 @@ class CardTexts:
             self.h_label,
             self.h_data,
             self.h_metrics,
+            self.h_family,
             self.h_rests_on,
             self.h_fairness,
             self.h_gate,
@@ -182,16 +197,52 @@ EN: Final = CardTexts(
         "Sentences of the gate and the audit are quoted as the training pipeline wrote them "
         "(in English)."
     ),
+    h_family="Model family",
+    family_chosen="Champion: {family} ({summary}), chosen among {candidates}.",
+    judged_out_of_time=(
+        "Judged out of time on {dates}: every candidate was fitted on the records known before "
+        "{start}, with its early stopping and calibration months ending one label horizon "
+        "before it, so no candidate saw the judged months in any form. The champion was then "
+        "refitted on everything up to the cut-off; the metrics, the gate and the fairness audit "
+        "of this card are those of the judged candidate."
+    ),
+    judged_held_out=(
+        "Judged on the held-out months {dates}, which the candidates also stopped early and "
+        "were calibrated on (optimistic for flexible models)."
+    ),
+    choice_rule=(
+        "Rule: among the candidates that pass the gate (all of them when none does), the one "
+        "with the highest expected precision at 5% per district list is the best; the simplest "
+        "family (logistic regression, then EBM, then LightGBM) within one standard error "
+        "({tolerance}) of the best is the champion. Its margin over the next candidate: "
+        "{margin}."
+    ),
+    family="family",
+    candidate_passes="passes",
+    candidate_fails="fails",
     h_limitations="Known limitations",
     limitations=(
         "Trained and validated on a synthetic population; real data needs local "
         "re-validation and re-calibration before any use.",
         "Recording bias: families more visible to police or clinics get more signals; the "
         "fairness audit measures, but cannot remove, this bias.",
+    ),
+    limitation_held_out=(
         "The held-out period is also used for early stopping and calibration; the figures "
-        "at a later date (`patronage evaluate`) are the honest ones.",
+        "at a later date (`patronage evaluate`) are the honest ones."
+    ),
+    explanations_lightgbm=(
         "Explanations are TreeSHAP contributions in log-odds: associations within the model, "
-        "not causes.",
+        "not causes."
+    ),
+    explanations_logistic=(
+        "Explanations are the terms of the logistic regression in log-odds (coefficient times "
+        "the standardised value, against the average family): associations within the model, "
+        "not causes."
+    ),
+    explanations_ebm=(
+        "Explanations are the EBM's term scores in log-odds (a pair's score shared equally "
+        "between its two features): associations within the model, not causes."
     ),
     h_parameters="Parameters",
 )

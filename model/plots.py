@@ -1,4 +1,5 @@
-"""Plots of a training run and of one family's explanation (matplotlib, Agg backend).
+"""Plots of a training run and of one family's explanation (matplotlib, Agg backend); the
+shapes of a glass-box champion (`model.shapes`).
 
 SHAP plots use the `shap` package fed with the native LightGBM contributions, so the figures
 show exactly the numbers the service shows.
@@ -20,6 +21,7 @@ from sklearn.metrics import precision_recall_curve
 
 from model.metrics import calibration_table, precision_recall_at_k
 from model.risk_model import Explanation
+from model.shapes import Shape
 
 
 def _save(fig: object, path: Path, formats: Sequence[str]) -> list[Path]:
@@ -128,3 +130,29 @@ def precision_at_k_curve(
     ax.set_ylabel("precision@k (worst ordering of ties)")
     ax.legend()
     return _save(fig, path, ("png",))
+
+
+def shape_plots(
+    shapes: Sequence[Shape], path: Path, *, top: int = 12, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Small multiples of the `top` most influential shapes (`model.shapes`): log-odds added
+    over each feature's values, a marker for a missing value."""
+    shown = list(shapes[:top])
+    if not shown:
+        raise ValueError("shapes: expected at least one shape, got none")
+    cols = 3
+    rows = -(-len(shown) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.4 * rows), squeeze=False)
+    for ax, shape in zip(axes.ravel(), shown, strict=False):
+        style = "steps-post" if shape.steps else "default"
+        ax.plot(shape.values, shape.scores, drawstyle=style, color="#1f4e79")
+        ax.axhline(0.0, color="#999999", linewidth=0.6)
+        if shape.values:
+            ax.plot([shape.values[0]], [shape.missing], "o", color="#b03a2e", markersize=4)
+        ax.set_title(shape.feature, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(shown) :]:
+        ax.axis("off")
+    fig.suptitle("log-odds added per feature value (red dot: value missing)", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, formats)

@@ -188,16 +188,40 @@ def train_command(
             "months (about a minute per 20,000 families; never a gate).",
         ),
     ] = True,
+    candidates: Annotated[
+        str,
+        typer.Option(
+            "--candidates",
+            help="Model families the gate chooses the champion among, comma-separated: "
+            "lightgbm, logistic, ebm (an EBM takes minutes per 100,000 family-months).",
+        ),
+    ] = "lightgbm,logistic",
+    judging: Annotated[
+        str,
+        typer.Option(
+            "--judging",
+            help="out-of-time: judge the candidates on months none of them saw in any form, "
+            "then refit the champion up to --until; held-out: on the months they stopped "
+            "early on (cheaper, optimistic for flexible models).",
+        ),
+    ] = "out-of-time",
     dask: DaskOpt = None,
 ) -> None:
-    """Train the LightGBM risk model on the monthly as-of grid, with baselines and gates."""
+    """Train the candidate model families on the monthly as-of grid, with baselines and gates,
+    and keep the champion the gate chooses."""
     from experiments.ceiling import simulation_config
     from experiments.cli.logs import quiet_mlflow
     from experiments.registration import register_run
-    from experiments.training import TrainingConfig, train
+    from experiments.training import TrainingConfig, check_candidates, train
     from model.training import BoosterParams
 
     cutoff = parse_date("--until", until)
+    if judging not in ("out-of-time", "held-out"):
+        raise fail(f"--judging: expected out-of-time or held-out, got {judging!r}")
+    try:
+        families = tuple(check_candidates([c.strip() for c in candidates.split(",") if c.strip()]))
+    except ValueError as exc:
+        raise fail(f"--candidates: {exc}") from None
     quiet_mlflow()
     config = TrainingConfig(
         until=cutoff,
@@ -205,6 +229,8 @@ def train_command(
         valid_months=valid_months,
         max_train_months=max_train_months,
         params=BoosterParams(seed=seed),
+        candidates=families,
+        judging="out_of_time" if judging == "out-of-time" else "held_out",
     )
     with _progress() as say:
         events, truth = _load(data, say, purpose="train", truth=True)
@@ -221,7 +247,16 @@ def train_command(
             result.model.save(save)
             say(f"saved the model to {save}")
         tracked = register_run(result, progress=say) if register_model else None
-    OUT.print(_metrics_table(result.metrics, "held-out period"))
+    judged = "judged months (out of time)" if config.judging == "out_of_time" else "held-out period"
+    OUT.print(_metrics_table(result.metrics, judged))
+    if result.selection is not None:
+        choice = result.selection.choice
+        OUT.print(
+            f"champion family: {choice.champion} ({result.model.learner_.summary()}); margin "
+            f"{choice.margin:+.4f} over the next candidate, one standard error "
+            f"{choice.tolerance:.4f}",
+            highlight=False,
+        )
     shares = _shares_table(result.metrics)
     if shares is not None:
         OUT.print(shares)

@@ -4,6 +4,7 @@ routes call (the same district checks and access-log entries)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, urlparse
@@ -37,7 +38,8 @@ router = APIRouter(route_class=UIRoute)
 
 def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
     """The versions of `experiments.model_source.describe_registry` (keys `version`, `aliases`,
-    `trained_until`, `gate.passed`, `gate.failures`, `model_card_uri`, `fairness_report_dir`)."""
+    `trained_until`, `model_family`, `gate.passed`, `gate.failures`, `model_card_uri`,
+    `fairness_report_dir`)."""
     out = []
     for item in described.get("versions", []):
         gate = item.get("gate") or {}
@@ -46,6 +48,7 @@ def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
                 "version": str(item["version"]),
                 "aliases": list(item.get("aliases", [])),
                 "trained_until": item.get("trained_until", ""),
+                "family": item.get("model_family", "lightgbm"),
                 "gate_passed": gate.get("passed"),
                 "gate_failures": list(gate.get("failures") or []),
                 "raw": item,
@@ -107,11 +110,46 @@ def model_card_page(request: Request, version: str, user: ModelReader, state: St
         if path is not None and path.is_file():
             card, card_lang = path.read_text(encoding="utf-8"), candidate
             break
+    directory = _run_dir(found[0]["raw"])
+    shapes: list[dict[str, Any]] = []
+    if directory is not None and (directory / "shapes.json").is_file():
+        shapes = json.loads((directory / "shapes.json").read_text("utf-8"))[:SHAPES_SHOWN]
+    plot = directory is not None and (directory / "plots" / "shapes.png").is_file()
     return render(
         request,
         "audit/model.html.j2",
-        {"version": version, "card": card, "card_lang": card_lang},
+        {
+            "version": version,
+            "card": card,
+            "card_lang": card_lang,
+            "shapes": shapes,
+            "shapes_plot": plot,
+        },
     )
+
+
+#: Shapes of a glass-box model listed on its page (the plot draws the same ones).
+SHAPES_SHOWN = 12
+
+
+def _run_dir(item: dict[str, Any]) -> Path | None:
+    """The local artifact directory of a version's run (where its English card is)."""
+    uri = item.get("model_card_uri")
+    suffix = "/" + card_filename("en")
+    if not isinstance(uri, str) or not uri.endswith(suffix):
+        return None
+    return _local(uri[: -len(suffix)])
+
+
+@router.get("/audit/models/{version}/shapes.png")
+def model_shapes_plot(version: str, user: ModelReader, state: StateDep) -> Response:
+    """The shapes plot of a glass-box version (`plots/shapes.png` of its run)."""
+    found = [v for v in _versions(state.models.describe()) if v["version"] == version]
+    directory = _run_dir(found[0]["raw"]) if found else None
+    path = directory / "plots" / "shapes.png" if directory is not None else None
+    if path is None or not path.is_file():
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
+    return FileResponse(path, media_type="image/png")
 
 
 def _card_uri(item: dict[str, Any], lang: i18n.Lang) -> object:

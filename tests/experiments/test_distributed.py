@@ -37,8 +37,9 @@ pytestmark = pytest.mark.xdist_group("dask")
 UNTIL = dt.date(2025, 1, 1)
 FAST = BoosterParams(num_boost_round=80, early_stopping_rounds=15, min_data_in_leaf=50)
 CONFIG = TrainingConfig(
-    until=UNTIL, params=FAST, max_train_months=4, fairness=False, baselines=False
-)
+    until=UNTIL, params=FAST, max_train_months=4, fairness=False, baselines=False,
+    candidates=("lightgbm",),
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -77,16 +77,21 @@ def test_records_known_after_until_do_not_change_the_model(
     tampered = replace(events, outcomes=future_outcomes, police_signals=pl.concat([police, extra]))
     assert events_fingerprint(known_before(tampered, UNTIL)) == trained.data_fingerprint
     again = train(tampered, config=_config())
-    assert again.model.best_iteration_ == trained.model.best_iteration_
+    assert again.model.family == trained.model.family
+    assert again.selection is not None
+    assert trained.selection is not None
+    assert again.selection.choice == trained.selection.choice
     sample = trained.explanation_sample
     np.testing.assert_array_equal(
-        again.model.booster_.predict(sample.values, raw_score=True),
-        trained.model.booster_.predict(sample.values, raw_score=True),
+        again.model.raw_matrix(sample.values), trained.model.raw_matrix(sample.values)
     )
 
 
 def test_metrics_cover_model_baselines_and_oracle_on_the_same_rows(trained: TrainingResult) -> None:
-    assert set(trained.metrics) == {"model", *BASELINES, "oracle"}
+    assert trained.selection is not None
+    others = {f"candidate_{c.family}" for c in trained.selection.candidates}
+    others.discard(f"candidate_{trained.model.family}")  # the champion is "model"
+    assert set(trained.metrics) == {"model", *BASELINES, "oracle", *others}
     n = {m["n"] for m in trained.metrics.values()}
     assert n == {float(trained.n_valid)}
     model, oracle = trained.metrics["model"], trained.metrics["oracle"]
@@ -96,6 +101,69 @@ def test_metrics_cover_model_baselines_and_oracle_on_the_same_rows(trained: Trai
     assert "ece" not in trained.metrics["checklist"]  # a count is not a probability
     # split is by time, never by rows
     assert trained.scored.rows["as_of"].unique().sort().to_list() == trained.split.valid_as_of
+
+
+def test_the_champion_is_chosen_among_families_judged_out_of_time(
+    trained: TrainingResult,
+) -> None:
+    selection = trained.selection
+    assert selection is not None
+    assert [c.family for c in selection.candidates] == ["logistic", "lightgbm"]
+    assert selection.judging == "out_of_time"
+    assert selection.refit
+    champion = selection.champion
+    assert trained.model.family == champion.family
+    assert trained.metrics["model"] == champion.metrics
+    assert trained.gate == champion.gate
+    # the judged months are the run's held-out months; nothing the candidates were fitted on
+    # has a label window reaching into them (a buffer of one label horizon)
+    assert selection.judged_as_of == trained.split.valid_as_of
+    horizon = trained.config.horizon_months
+    assert all(
+        months_after(d, horizon) <= selection.judged_as_of[0] for d in selection.fitted_as_of
+    )
+    # the registered model is the refit on the run's own split, up to the cut-off
+    assert trained.model.trained_until_ == UNTIL
+    assert trained.model.metadata_["valid_as_of"] == [
+        d.isoformat() for d in trained.split.valid_as_of
+    ]
+    # the choice follows its rule: no passing candidate, so among all; the champion is the
+    # simplest within one standard error of the best
+    best = max(c.metrics["precision_at_5pct_district_expected"] for c in selection.candidates)
+    assert champion.metrics["precision_at_5pct_district_expected"] >= (
+        best - selection.choice.tolerance
+    )
+    payload = selection.to_dict()
+    assert payload["champion"] == champion.family
+    assert {c["family"] for c in payload["candidates"]} == {"logistic", "lightgbm"}
+
+
+def test_judged_on_the_held_out_months_the_candidate_is_not_refitted(
+    small_population: Population,
+) -> None:
+    result = train(
+        small_population.events, config=_config(judging="held_out", candidates=("lightgbm",))
+    )
+    assert result.selection is not None
+    assert not result.selection.refit
+    assert result.model.family == "lightgbm"
+    assert result.selection.fitted_as_of == [*result.split.train_as_of, *result.split.valid_as_of]
+    assert set(result.metrics) == {"model", *BASELINES}
+
+
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [
+        (("svm",), "family: expected one of logistic, ebm, lightgbm, got 'svm'"),
+        (("lightgbm", "lightgbm"), "candidates: expected one or more distinct families"),
+        ((), "candidates: expected one or more distinct families .* got none"),
+    ],
+)
+def test_bad_candidates_are_named(
+    small_population: Population, candidates: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        train(small_population.events, config=_config(candidates=candidates))
 
 
 def test_protected_attributes_never_reach_the_model(trained: TrainingResult) -> None:
@@ -198,3 +266,17 @@ def test_training_shares_one_float32_matrix(small_population: Population) -> Non
     rest = data.without_training_rows()
     assert rest.x_train.shape[0] == 0
     assert np.array_equal(rest.x_valid, data.x_valid, equal_nan=True)
+
+
+def test_too_little_history_to_judge_out_of_time_says_what_to_do(
+    small_population: Population,
+) -> None:
+    # enough history for the run's own split, not for the candidates' split one judged
+    # period earlier
+    with pytest.raises(ValueError, match=r"judged out of time.*--judging held-out"):
+        train(small_population.events, config=_config(until=dt.date(2024, 7, 1)))
+    held_out = train(
+        small_population.events, config=_config(until=dt.date(2024, 7, 1), judging="held_out")
+    )
+    assert held_out.selection is not None
+    assert held_out.selection.judging == "held_out"

@@ -11,6 +11,7 @@ from interpret.glassbox import ExplainableBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from model.ebm import EbmLearner, EbmParams, fit_ebm
+from model.shapes import shapes
 from tests.model.synthetic import FEATURES, synthetic_frame
 
 SMALL = EbmParams(outer_bags=2, interactions=3, max_rounds=1000)
@@ -61,27 +62,27 @@ def test_a_saved_ebm_scores_the_same(fitted: ExplainableBoostingClassifier, tmp_
 
 
 def test_shapes_reproduce_the_main_terms(fitted: ExplainableBoostingClassifier) -> None:
+    learner = EbmLearner.from_interpret(fitted)
     x, _ = _matrix(300, seed=4)
     terms = fitted.eval_terms(x)
     main = {t[0]: j for j, t in enumerate(fitted.term_features_) if len(t) == 1}
-    for shape in EbmLearner.from_interpret(fitted).shapes():
+    for shape in shapes(learner, x):
         f = FEATURES.index(shape.feature)
-        assert len(shape.scores) == len(shape.cuts) + 1
+        assert shape.steps
+        # a step function through its points: every family's main term is the score of the
+        # last point at or below its value
         values = x[:, f]
-        expected = np.where(
-            np.isnan(values),
-            shape.missing,
-            np.asarray(shape.scores)[np.searchsorted(shape.cuts, np.nan_to_num(values), "right")],
-        )
+        at = np.searchsorted(shape.values, np.nan_to_num(values), "right") - 1
+        expected = np.where(np.isnan(values), shape.missing, np.asarray(shape.scores)[at])
         assert np.allclose(terms[:, main[f]], expected), shape.feature
 
 
 def test_constrained_features_never_lower_the_score(fitted: ExplainableBoostingClassifier) -> None:
     assert all(not any(DIRECTIONS[f] for f in t) for t in fitted.term_features_ if len(t) > 1)
-    for shape in EbmLearner.from_interpret(fitted).shapes():
+    x, _ = _matrix(400, seed=5)
+    for shape in shapes(EbmLearner.from_interpret(fitted), x):
         if DIRECTIONS[FEATURES.index(shape.feature)] == 1:
             assert np.all(np.diff(shape.scores) >= -1e-12), shape.feature
-    x, _ = _matrix(400, seed=5)
     base = fitted.decision_function(x)
     for f, direction in enumerate(DIRECTIONS):
         if direction:

@@ -166,7 +166,59 @@ FULL = dict(
     fairness_summary=["gate failed", "Fairness: false omission rate of group b is 1.52x."],
     params={"seed": 7, "learning_rate": 0.05},
     inner_buffer=True,
+    family="logistic",
+    selection={
+        "judging": "out_of_time",
+        "judged_as_of": ["2024-04-01", "2024-05-01", "2024-06-01"],
+        "fitted_as_of": ["2023-06-01", "2023-09-01"],
+        "champion": "logistic",
+        "best": "lightgbm",
+        "tolerance": 0.0121,
+        "margin": -0.0042,
+        "refit": True,
+        "candidates": [
+            {
+                "family": "logistic",
+                "summary": "logistic regression, C=0.1, 135 features and 40 missing-value "
+                "indicators",
+                "metrics": {"auc": 0.7889, "precision_at_5pct_district_expected": 0.1811},
+                "gate_passed": True,
+                "gate_failures": [],
+            },
+            {
+                "family": "lightgbm",
+                "summary": "LightGBM, 124 trees",
+                "metrics": {"auc": 0.7615, "precision_at_5pct_district_expected": 0.1853},
+                "gate_passed": False,
+                "gate_failures": ["Fairness: the gate failed."],
+            },
+        ],
+    },
 )
+
+
+def test_model_card_says_which_family_won_how_and_by_how_much() -> None:
+    card = render_model_card(_card_info(**FULL))
+    section = card.split("## Model family\n", 1)[1].split("\n## ", 1)[0]
+    assert "Champion: logistic (logistic regression, C=0.1," in section
+    assert "chosen among logistic, lightgbm." in section
+    assert "Judged out of time on 2024-04-01 .. 2024-06-01 (3 dates)" in section
+    assert "records known before 2024-04-01" in section
+    assert "one standard error (0.0121)" in section
+    assert "next candidate: -0.0042." in section
+    assert "| logistic | 0.7889 | – | 0.1811 | – | passes |" in section
+    assert "| lightgbm | 0.7615 | – | 0.1853 | – | fails |" in section
+    # the explanations are named for the family that won; judged out of time, the held-out
+    # months' optimism is not claimed
+    limits = card.split("## Known limitations\n", 1)[1]
+    assert "terms of the logistic regression in log-odds" in limits
+    assert "TreeSHAP" not in limits
+    assert "also used for early stopping and calibration" not in limits
+    held_out = {**FULL["selection"], "judging": "held_out"}  # type: ignore[dict-item]
+    card = render_model_card(_card_info(**{**FULL, "selection": held_out, "family": "ebm"}))
+    assert "Judged on the held-out months 2024-04-01 .. 2024-06-01 (3 dates)" in card
+    assert "also used for early stopping and calibration" in card
+    assert "EBM's term scores" in card
 
 
 def test_model_card_states_use_label_data_metrics_and_limits() -> None:
@@ -196,13 +248,19 @@ def test_model_card_has_every_section_in_each_language(lang: Lang) -> None:
     headings = re.findall(r"^## (.+)$", card, flags=re.M)
     assert headings == list(texts.headings)
     assert texts.label.format(horizon=6) in card  # recorded is not the same as happened
-    for item in (*texts.not_for, *texts.limitations):
+    for item in (*texts.not_for, *texts.limitations, texts.explanations_logistic):
         assert f"- {item}" in card
     if lang != "en":  # translated, not the English card with a new title
         english = render_model_card(_card_info(**FULL))
         en = card_texts("en")
         assert not set(en.headings) & set(headings)
-        for sentence in (*en.not_for, *en.limitations, en.metrics_note, en.oracle_note):
+        for sentence in (
+            *en.not_for,
+            *en.limitations,
+            en.metrics_note,
+            en.oracle_note,
+            en.choice_rule[:40],
+        ):
             assert sentence not in card
         # the same lines, plus the two notes on sentences quoted in English
         assert card.count("\n") == english.count("\n") + 2

@@ -158,11 +158,15 @@ def test_model_with_other_features_gives_a_clear_error(
     [
         (["train", "--data", "/nonexistent", "--until", "2025-01-01"], "directory"),
         (["train", "--data", "/nonexistent", "--until", "2025-13-01"], "--until"),
+        (["train", "--until", "2025-01-01", "--candidates", "lightgbm,svm"],
+         "--candidates: family: expected one of logistic, ebm, lightgbm, got 'svm'"),
+        (["train", "--until", "2025-01-01", "--judging", "later"],
+         "--judging: expected out-of-time or held-out, got 'later'"),
         (["score", "--data", ".", "--as-of", "x", "--out", "o.csv"], "--as-of"),
         (["promote", "--version", "99", "--reason", "r", "--by", "a"], "version"),
         (["promote", "--version", "1", "--reason", " ", "--by", "a"], "reason"),
         (["score", "--data", ".", "--as-of", "2025-01-01", "--out", "o.csv", "--model", "/no"],
-         "booster.txt"),
+         "risk_model.json, not found"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2(home: Path, args: list[str], message: str) -> None:

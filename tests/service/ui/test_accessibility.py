@@ -100,6 +100,7 @@ AXE_OPTIONS: Final = {
 NOT_PAGES: Final = frozenset(
     {
         "/ui/audit/fairness/plots/{name}",
+        "/ui/audit/models/{version}/shapes.png",
         "/ui/audit/fairness/report.html",
         "/ui/districts/{district}/agenda/export.csv",
         "/ui/districts/{district}/lists/{month}/export.csv",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
@@ -19,9 +20,14 @@ from experiments import tracking
 from experiments.model_source import TrackingModelSource
 from fairness import GateVerdict, evaluate_gate, write_report
 from features.i18n import LANGS, Lang
+from model import plots
+from model.baselines import Standardiser
 from model.gates import GateFailure, describe
+from model.learners import LinearLearner
 from model.model_card import ModelCardInfo, card_filename, render_model_card
 from model.model_card_texts import card_texts
+from model.risk_model import RiskModel
+from model.shapes import shapes
 from service.auth.access import TOKEN_COOKIE
 from service.auth.security import verify_password
 from service.main import create_app
@@ -100,6 +106,19 @@ def registered(
     MlflowClient(tracking_uri=settings.tracking_uri).set_model_version_tag(
         settings.model_name, "2", "patronage.gate_failures", json.dumps(OLDER_SENTENCES)
     )
+    # Version 3: a glass-box (logistic) champion candidate whose run wrote its shapes.
+    glass_box = home / "run-glass-box"
+    logistic = _logistic(champion.model)
+    sample = np.random.default_rng(0).poisson(1.0, (400, len(logistic.feature_names_))) * 1.0
+    written = shapes(logistic.learner_, sample)
+    plots.shape_plots(written, glass_box / "plots" / "shapes")
+    (glass_box / "shapes.json").write_text(json.dumps([x.to_dict() for x in written]), "utf-8")
+    (glass_box / card_filename("en")).write_text(card, "utf-8")
+    tracking.log_training_run(
+        logistic, params={"seed": 2}, metrics={"model": {"auc": 0.7}},
+        data_fingerprint="test", gate_passed=False, gate_failures=failures,
+        artifact_dir=glass_box, settings=settings,
+    )  # fmt: skip
     app = create_app(settings, models=TrackingModelSource(settings))
     state = app.state.patronage
     with state.sessions() as session:
@@ -114,6 +133,27 @@ def registered(
         assert created.status_code == 201, created.text
         yield Registered(client=client, app=app, failures=failures, verdict=verdict, card=card)
     state.engine.dispose()
+
+
+def _logistic(like: RiskModel) -> RiskModel:
+    """A logistic model on the features of `like`: the count of the first one raises the
+    score, the others do not count."""
+    names = like.feature_names_
+    p = len(names)
+    learner = LinearLearner(
+        feature_names=names,
+        standardiser=Standardiser(
+            medians=np.zeros(p, np.float32), indicators=np.zeros(0, np.int64),
+            mean=np.zeros(p, np.float32), scale=np.ones(p, np.float32),
+        ),
+        coef=np.array([0.8] + [0.0] * (p - 1)), intercept=-3.0, c=1.0,
+    )  # fmt: skip
+    rng = np.random.default_rng(1)
+    x = rng.poisson(1.0, (500, p)).astype(np.float32)
+    y = (rng.random(500) < 1 / (1 + np.exp(3.0 - 0.8 * np.log1p(x[:, 0])))).astype(int)
+    return RiskModel().adopt(
+        learner, x_valid=x, y_valid=y, feature_names=names, trained_until=dt.date(2025, 1, 1)
+    )
 
 
 def _sign_in(client: TestClient, username: str) -> None:
@@ -320,3 +360,35 @@ def test_admin_api_disable_and_reset(registered: Registered) -> None:
         == 401
     )
     assert client.post("/v1/admin/users/999999/disable", headers=headers).status_code == 404
+
+
+def test_a_glass_box_version_shows_its_family_and_what_the_whole_model_does(
+    registered: Registered,
+) -> None:
+    client = registered.client
+    _sign_in(client, "auditor.all")
+    listing = client.get("/ui/audit/models?lang=en").text
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>(.*?)</tr>", listing, re.S)
+    family = {version: _text(rest) for version, rest in rows}
+    assert "gradient-boosted trees (LightGBM)" in family["1"]
+    assert "logistic regression" in family["3"]
+    ru = _text(client.get("/ui/audit/models?lang=ru").text)
+    assert "логистическая регрессия" in ru
+    page = client.get("/ui/audit/models/3?lang=en").text
+    text = _text(page)
+    assert "What the whole model does" in text
+    # the first feature moves scores, with a positive coefficient: it is listed first and
+    # rises from its lowest to its highest value
+    cells = re.findall(r"<tr>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>", page)
+    assert cells
+    lowest, highest = (float(c.split(": ")[1].replace("&#43;", "+")) for c in cells[0][1:3])
+    assert highest > lowest
+    plot = client.get("/ui/audit/models/3/shapes.png")
+    assert plot.status_code == 200
+    assert plot.headers["content-type"] == "image/png"
+    assert plot.content.startswith(b"\x89PNG")
+    assert 'src="/ui/audit/models/3/shapes.png"' in page
+    # a booster has no shapes: no section, no plot
+    assert "What the whole model does" not in _text(client.get("/ui/audit/models/1?lang=en").text)
+    assert client.get("/ui/audit/models/1/shapes.png").status_code == 404
+    assert client.get("/ui/audit/models/9/shapes.png").status_code == 404

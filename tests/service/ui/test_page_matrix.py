@@ -79,6 +79,7 @@ PAGES = [
     # auditor and admin
     Page("/ui/audit/models", (R.auditor, R.admin)),
     Page("/ui/audit/models/{version}", (R.auditor, R.admin), ok=(404,)),  # no such version
+    Page("/ui/audit/models/{version}/shapes.png", (R.auditor, R.admin), ok=(404,)),
     Page("/ui/audit/fairness", (R.auditor,)),
     Page("/ui/audit/fairness/report.html", (R.auditor,), ok=(404,)),  # no report stored
     Page("/ui/audit/fairness/plots/{name}", (R.auditor,), ok=(404,)),

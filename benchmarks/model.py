@@ -80,7 +80,9 @@ def main() -> None:
         return
 
     # ---- training ----------------------------------------------------------------------------
-    config = TrainingConfig(until=until)
+    # the booster's figures: the booster alone, judged on its held-out months (the champion
+    # among families and the out-of-time judging are docs/model.md, "Model families")
+    config = TrainingConfig(until=until, candidates=("lightgbm",), judging="held_out")
     med, times, result = timed(lambda: train(events, config=config, truth=truth), args.train_runs)
     print(
         f"\ntraining (whole pipeline, {args.train_runs} runs): median {med:.1f} s "

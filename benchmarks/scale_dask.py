@@ -80,7 +80,8 @@ def main():
             peak[0] = max(peak[0], tree_rss())
             time.sleep(0.2)
     threading.Thread(target=sample, daemon=True).start()
-    config = TrainingConfig(until=until)
+    # the pipeline of issue 17: one booster judged on its held-out months
+    config = TrainingConfig(until=until, candidates=("lightgbm",), judging="held_out")
     t = time.perf_counter()
     if dask == "none":
         result = train(events, config=config)

@@ -3,7 +3,7 @@
 For each simulator seed, a fresh population (36 months from 2023-01, no bias injected) is
 trained with the real pipeline (`experiments.training.train`, cut-off `--until`, the default
 gate, the candidates `--candidates` judged `--judging`). Prints, per seed: every candidate's
-judged AUC and P@5%, its gate verdict and its fairness failures; the champion chosen; then for
+judged AUC and P@5%, its gate verdict and failures; the champion chosen; then for
 the champion every failure with its figures and its cause (`fairness.findings.Cause`), and the
 calibration gap of every group whose gap is outside the rule's tolerance or significant
 (uncorrected), so the verdicts can be read against the calibration evidence.
@@ -20,6 +20,7 @@ import time
 
 from experiments.training import TrainingConfig, train
 from features.simulator import SimulationConfig, simulate
+from model.gates import describe
 
 
 def _pct(x: float) -> str:
@@ -57,8 +58,8 @@ def main() -> None:
                 f"{c.metrics['precision_at_5pct_district_expected']:.4f}, gate "
                 f"{'passed' if c.gate.passed else 'FAILED'}"
             )
-            for line in c.fairness_summary[1:]:
-                print(f"            {line}")
+            for failure in c.gate.failures:
+                print(f"            {describe(failure)}")
         choice = selection.choice
         print(
             f"  champion {choice.champion} (best {choice.best}, margin {choice.margin:+.4f}, "

@@ -155,7 +155,9 @@ class _OracleRanker:
 
 @pytest.fixture(scope="module")
 def trained(small_population: Population) -> TrainingResult:
-    config = TrainingConfig(until=UNTIL, params=FAST, max_train_months=2, fairness=False)
+    config = TrainingConfig(
+        until=UNTIL, params=FAST, max_train_months=2, fairness=False, judging="held_out"
+    )
     return train(
         small_population.events,
         config=config,

@@ -38,7 +38,7 @@ UNTIL = dt.date(2025, 1, 1)
 FAST = BoosterParams(num_boost_round=80, early_stopping_rounds=15, min_data_in_leaf=50)
 CONFIG = TrainingConfig(
     until=UNTIL, params=FAST, max_train_months=4, fairness=False, baselines=False,
-    candidates=("lightgbm",),
+    candidates=("lightgbm",), judging="held_out",
 )  # fmt: skip
 
 
@@ -117,6 +117,19 @@ def test_best_round_matches_lightgbm_early_stopping() -> None:
     full = lgb.train(params, lgb.Dataset(x, label=y), num_boost_round=150)
     assert stopped.best_iteration < 140  # the rule fired: the comparison is meaningful
     assert best_round(full, xv, yv, patience=10) == stopped.best_iteration
+
+
+def test_judged_out_of_time_both_stages_train_on_the_cluster(
+    small_population: Population, cluster: Cluster
+) -> None:
+    config = replace(CONFIG, until=dt.date(2025, 7, 1), judging="out_of_time")
+    result = train(small_population.events, config=config, cluster=cluster)
+    assert result.selection is not None
+    assert result.selection.refit
+    # the candidate judged and the refit registered were both boosted on the cluster
+    assert result.model.metadata_["dask"]["workers"] == 2
+    assert result.model.metadata_["valid_as_of"][-1] == result.split.valid_as_of[-1].isoformat()
+    assert max(result.selection.fitted_as_of) < result.selection.judged_as_of[0]
 
 
 def test_train_on_the_cluster_gives_an_ordinary_risk_model(

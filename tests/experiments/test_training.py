@@ -22,15 +22,29 @@ UNTIL = dt.date(2025, 1, 1)
 FAST = BoosterParams(num_boost_round=60, early_stopping_rounds=15, min_data_in_leaf=50)
 
 
+#: Judged out of time, the candidates need about two label horizons and two held-out periods
+#: more history than the run's own split: on the 36 months of `small_population` from 2023-01
+#: the first cut-off that allows it is about 2025-06.
+JUDGED_UNTIL = dt.date(2025, 7, 1)
+
+
 def _config(**kw: Any) -> TrainingConfig:
-    return replace(
-        TrainingConfig(until=UNTIL, params=FAST, max_train_months=4, fairness=False), **kw
+    base = TrainingConfig(
+        until=UNTIL, params=FAST, max_train_months=4, fairness=False, judging="held_out"
     )
+    return replace(base, **kw)
 
 
 @pytest.fixture(scope="module")
 def trained(small_population: Population) -> TrainingResult:
     return train(small_population.events, config=_config(), truth=small_population.truth)
+
+
+@pytest.fixture(scope="module")
+def judged(small_population: Population) -> TrainingResult:
+    """The default judging: out of time."""
+    config = _config(until=JUDGED_UNTIL, judging="out_of_time")
+    return train(small_population.events, config=config, truth=small_population.truth)
 
 
 @pytest.mark.parametrize(
@@ -59,24 +73,28 @@ def test_too_early_until_says_what_is_needed() -> None:
         time_split(dt.date(2023, 1, 1), until=dt.date(2023, 9, 1))
 
 
+@pytest.mark.parametrize("run", ["trained", "judged"])
 def test_records_known_after_until_do_not_change_the_model(
-    small_population: Population, trained: TrainingResult
+    small_population: Population, run: str, request: pytest.FixtureRequest
 ) -> None:
+    trained: TrainingResult = request.getfixturevalue(run)
+    cutoff = trained.config.until
     events = small_population.events
     # Rewrite every record known on or after the cut-off: a model that read them would change.
     future_outcomes = events.outcomes.with_columns(
-        pl.when(pl.col("knowledge_date") >= UNTIL)
+        pl.when(pl.col("knowledge_date") >= cutoff)
         .then(pl.col("event_date") - dt.timedelta(days=200))
         .otherwise(pl.col("event_date"))
         .alias("event_date")
     )
     police = events.police_signals
-    extra = police.filter(pl.col("knowledge_date") >= UNTIL).with_columns(
+    extra = police.filter(pl.col("knowledge_date") >= cutoff).with_columns(
         pl.col("record_id") + "-dup"
     )
     tampered = replace(events, outcomes=future_outcomes, police_signals=pl.concat([police, extra]))
-    assert events_fingerprint(known_before(tampered, UNTIL)) == trained.data_fingerprint
-    again = train(tampered, config=_config())
+    assert extra.height > 0
+    assert events_fingerprint(known_before(tampered, cutoff)) == trained.data_fingerprint
+    again = train(tampered, config=trained.config)
     assert again.model.family == trained.model.family
     assert again.selection is not None
     assert trained.selection is not None
@@ -104,8 +122,9 @@ def test_metrics_cover_model_baselines_and_oracle_on_the_same_rows(trained: Trai
 
 
 def test_the_champion_is_chosen_among_families_judged_out_of_time(
-    trained: TrainingResult,
+    judged: TrainingResult,
 ) -> None:
+    trained = judged
     selection = trained.selection
     assert selection is not None
     assert [c.family for c in selection.candidates] == ["logistic", "lightgbm"]
@@ -123,7 +142,15 @@ def test_the_champion_is_chosen_among_families_judged_out_of_time(
         months_after(d, horizon) <= selection.judged_as_of[0] for d in selection.fitted_as_of
     )
     # the registered model is the refit on the run's own split, up to the cut-off
-    assert trained.model.trained_until_ == UNTIL
+    assert trained.model.trained_until_ == JUDGED_UNTIL
+    # both the candidates and the refit keep their training labels out of the months they
+    # stop early and calibrate on (the buffer inside the split)
+    assert trained.config.inner_buffer
+    valid_from = dt.date.fromisoformat(trained.model.metadata_["valid_as_of"][0])
+    assert all(
+        months_after(dt.date.fromisoformat(d), horizon) <= valid_from
+        for d in trained.model.metadata_["train_as_of"]
+    )
     assert trained.model.metadata_["valid_as_of"] == [
         d.isoformat() for d in trained.split.valid_as_of
     ]
@@ -274,9 +301,10 @@ def test_too_little_history_to_judge_out_of_time_says_what_to_do(
     # enough history for the run's own split, not for the candidates' split one judged
     # period earlier
     with pytest.raises(ValueError, match=r"judged out of time.*--judging held-out"):
-        train(small_population.events, config=_config(until=dt.date(2024, 7, 1)))
-    held_out = train(
-        small_population.events, config=_config(until=dt.date(2024, 7, 1), judging="held_out")
-    )
+        train(
+            small_population.events,
+            config=_config(until=dt.date(2025, 1, 1), judging="out_of_time"),
+        )
+    held_out = train(small_population.events, config=_config(until=dt.date(2025, 1, 1)))
     assert held_out.selection is not None
     assert held_out.selection.judging == "held_out"

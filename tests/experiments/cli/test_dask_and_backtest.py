@@ -94,7 +94,7 @@ def test_backtest_bad_input(
 def test_unreachable_scheduler_names_the_option(home: Path, population_dir: Path) -> None:
     code, _, err = _run(
         "train", "--data", str(population_dir), "--until", "2025-01-01", "--no-register",
-        "--dask", "tcp://127.0.0.1:9",
+        "--judging", "held-out", "--dask", "tcp://127.0.0.1:9",
     )  # fmt: skip
     assert code == 2
     text = " ".join(err.split())

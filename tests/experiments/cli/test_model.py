@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -27,11 +28,28 @@ def _run(*args: str) -> tuple[int, str, str]:
 def trained_home(home: Path, population_dir: Path) -> Path:
     code, out, err = _run(
         "train", "--data", str(population_dir), "--until", "2025-01-01",
-        "--max-train-months", "2",
+        "--max-train-months", "2", "--judging", "held-out",
     )  # fmt: skip
     assert code == 0, err
     assert "version 1" in out
     return home
+
+
+def test_train_judges_the_candidates_out_of_time_by_default(
+    home: Path, population_dir: Path
+) -> None:
+    code, out, err = _run(
+        "train", "--data", str(population_dir), "--until", "2025-07-01",
+        "--max-train-months", "2", "--no-register", "--no-ceiling",
+    )  # fmt: skip
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "judged months (out of time)" in text
+    assert re.search(r"champion family: (logistic|lightgbm) \(", text)
+    assert "candidate_" in text  # the other candidate is a row of the table
+    steps = " ".join(err.split())
+    assert "candidates logistic, lightgbm: fitted on" in steps
+    assert "refitting" in steps
 
 
 def test_score_without_any_model_says_how_to_train(home: Path, population_dir: Path) -> None:

@@ -392,3 +392,9 @@ def test_a_glass_box_version_shows_its_family_and_what_the_whole_model_does(
     assert "What the whole model does" not in _text(client.get("/ui/audit/models/1?lang=en").text)
     assert client.get("/ui/audit/models/1/shapes.png").status_code == 404
     assert client.get("/ui/audit/models/9/shapes.png").status_code == 404
+    token = client.post("/v1/token", data={"username": "auditor.all", "password": PASSWORD})
+    api = client.get(
+        "/v1/models", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    families = {v["version"]: v["model_family"] for v in api.json()["versions"]}
+    assert families == {1: "lightgbm", 2: "lightgbm", 3: "logistic"}

@@ -9,7 +9,7 @@ calibration gap of every group whose gap is outside the rule's tolerance or sign
 (uncorrected), so the verdicts can be read against the calibration evidence.
 
 Usage: `python -m benchmarks.gate_seeds --families 20000 --seeds 1 2 3 4 5
-[--candidates lightgbm logistic] [--judging out_of_time]`
+[--candidates lightgbm logistic] [--judging out_of_time] [--police-bias ethnicity=russian:3]`
 """
 
 from __future__ import annotations
@@ -34,13 +34,23 @@ def main() -> None:
     parser.add_argument("--until", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
     parser.add_argument("--candidates", nargs="+", default=["lightgbm", "logistic"])
     parser.add_argument("--judging", choices=["out_of_time", "held_out"], default="out_of_time")
+    parser.add_argument(
+        "--police-bias", default=None, metavar="ATTRIBUTE=GROUP:FACTOR",
+        help="inject the police recording bias (e.g. ethnicity=russian:3)",
+    )  # fmt: skip
     args = parser.parse_args()
+    bias: dict[str, dict[str, float]] = {}
+    if args.police_bias:
+        target, factor = args.police_bias.split(":")
+        attribute, group = target.split("=")
+        bias = {attribute: {group: float(factor)}}
 
     for seed in args.seeds:
         t0 = time.perf_counter()
         config = SimulationConfig(
-            families=args.families, months=36, start=dt.date(2023, 1, 1), seed=seed
-        )
+            families=args.families, months=36, start=dt.date(2023, 1, 1), seed=seed,
+            police_multiplier_by_group=bias,
+        )  # fmt: skip
         training = TrainingConfig(
             until=args.until, candidates=tuple(args.candidates), judging=args.judging
         )

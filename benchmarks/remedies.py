@@ -16,7 +16,8 @@ Prints, per remedy: the calibration gap of every group of the attribute against 
 the FOR and FNR ratios, the expected precision at 5% per district list, and how many of the
 listed families change.
 
-Usage: `python -m benchmarks.remedies --families 20000 --seed 3 [--attribute income_group]`
+Usage: `python -m benchmarks.remedies --families 20000 --seed 3 [--until 2025-01-01]
+[--judging held_out] [--attribute income_group]`
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--until", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
     parser.add_argument("--attribute", default="income_group")
+    parser.add_argument("--judging", choices=["out_of_time", "held_out"], default="out_of_time")
     args = parser.parse_args()
 
     import fairness
@@ -50,7 +52,7 @@ def main() -> None:
             families=args.families, months=36, start=dt.date(2023, 1, 1), seed=args.seed
         )
     )
-    result = train(population.events, config=TrainingConfig(until=args.until))
+    result = train(population.events, config=TrainingConfig(until=args.until, judging=args.judging))
     rows = result.scored.rows.with_columns(probability=result.scored.probability["model"])
     last = max(rows["as_of"].to_list())
     earlier, audited = rows.filter(pl.col("as_of") < last), rows.filter(pl.col("as_of") == last)

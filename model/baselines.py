@@ -5,7 +5,9 @@
 - `PoliceHistoryBaseline`: police signals of any kind in the last 12 months.
 - `LogisticBaseline`: logistic regression on the model's own features (signed log1p of every
   value, so counts and day spans enter on a log scale; median imputation plus missing-value
-  indicators; standardised), on float32 matrices without a copy per step or per value of C.
+  indicators; standardised), on float32 matrices without a copy per step or per value of C;
+  monotone in the directions of `model.monotone` (a constrained count whose coefficient would
+  point against its direction is left out and the rest refitted).
 All follow the scikit-learn contract: `fit(features, y)` returns self, `score(features)` returns
 one number per row, higher = more at risk.
 """
@@ -19,6 +21,8 @@ import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+
+from model.monotone import constraint_vector
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +206,13 @@ class LogisticBaseline:
     C on a stratified sample of `search_rows` training rows (all of them if fewer); the chosen
     C is then refitted on every training row, starting from the sample's coefficients.
     The preprocessing (`Standardiser`) is computed once on all training rows, in float32.
+
+    `monotone` (default): a feature whose direction is constrained (`model.monotone`) never
+    gets a coefficient against it. Collinear windows of one count (the last 6 and 12 months)
+    otherwise split into a positive and a negative coefficient, and "1 incident with a weapon
+    in the last 12 months" would lower a family's score. Such a feature is held at its mean (its
+    coefficient 0) and the model refitted, until no coefficient points against its direction;
+    `held_out_features_` names them.
     """
 
     feature_names_: list[str]
@@ -209,6 +220,7 @@ class LogisticBaseline:
     estimator_: LogisticRegression
     c_: float
     valid_auc_: dict[float, float]
+    held_out_features_: list[str]
 
     def __init__(
         self,
@@ -218,12 +230,14 @@ class LogisticBaseline:
         max_iter: int = 2000,
         search_rows: int = SEARCH_ROWS,
         seed: int = 0,
+        monotone: bool = True,
     ) -> None:
         self.c = c
         self.cs = cs
         self.max_iter = max_iter
         self.search_rows = search_rows
         self.seed = seed
+        self.monotone = monotone
 
     def fit(
         self,
@@ -254,6 +268,7 @@ class LogisticBaseline:
                 f"features: expected a matrix of {len(feature_names)} columns, got shape {x.shape}"
             )
         self.feature_names_ = list(feature_names)
+        self.held_out_features_ = []
         labels = np.asarray(y, dtype=int)
         self.standardiser_ = Standardiser.fit(x)
         z = self.standardiser_.transform(x)
@@ -261,6 +276,7 @@ class LogisticBaseline:
         if valid is None:
             self.c_ = self.c
             self.estimator_ = self._estimator(self.c).fit(z, labels)
+            self._hold_out_against_direction(z, labels)
             return self
         z_valid, y_valid = self.standardiser_.transform(valid[0]), np.asarray(valid[1], dtype=int)
         sample = stratified_sample(labels, rows=self.search_rows, seed=self.seed)
@@ -279,7 +295,32 @@ class LogisticBaseline:
             refit = self._estimator(self.c_, warm_start=True)
             refit.coef_, refit.intercept_ = self.estimator_.coef_, self.estimator_.intercept_
             self.estimator_ = refit.fit(z, labels)
+        self._hold_out_against_direction(z, labels)
         return self
+
+    def _hold_out_against_direction(self, z: np.ndarray, labels: np.ndarray) -> None:
+        """Refit (warm) with every constrained feature whose coefficient points against its
+        direction held at its mean (its standardised column 0 in `z`, changed in place), until
+        none does; each round holds out at least one more feature, so it ends."""
+        if not self.monotone:
+            return
+        directions = np.asarray(constraint_vector(self.feature_names_), dtype=np.float64)
+        p = len(self.feature_names_)
+        held = np.zeros(p, dtype=bool)
+        while True:
+            coef = np.asarray(self.estimator_.coef_, dtype=np.float64).ravel()
+            against = (directions * coef[:p] < 0) & ~held
+            if not against.any():
+                break
+            held |= against
+            z[:, held] = 0.0
+            refit = self._estimator(self.c_, warm_start=True)
+            start = coef.copy()
+            start[:p][held] = 0.0
+            refit.coef_, refit.intercept_ = start.reshape(1, -1), self.estimator_.intercept_
+            self.estimator_ = refit.fit(z, labels)
+        self.estimator_.coef_[0, :p][held] = 0.0  # exactly: held features add nothing
+        self.held_out_features_ = [n for n, h in zip(self.feature_names_, held, strict=True) if h]
 
     def _estimator(self, c: float, *, warm_start: bool = False) -> LogisticRegression:
         return LogisticRegression(C=c, max_iter=self.max_iter, warm_start=warm_start)

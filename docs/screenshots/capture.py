@@ -26,6 +26,7 @@ NAMES = (
     "family",
     "alerts-ru",
     "models",
+    "model-card",
     "fairness",
     "auditor-explanation",
     "access-log",
@@ -119,6 +120,9 @@ def capture(url: str, credentials: dict[str, Any], out: Path) -> None:
         page = _signed_in(browser, url, _user(credentials, "auditor"), "en-US")
         _go(page, "/ui/audit/models?lang=en")
         _shot(page, out, "models")
+        champion = page.locator("main table tbody tr td a").first.get_attribute("href") or ""
+        _go(page, _lang(champion, "en"))
+        _shot(page, out, "model-card", full=True)
         _go(page, "/ui/audit/fairness?lang=en")
         _shot(page, out, "fairness")
         _go(page, f"/ui/audit/explanations?district={district}&lang=en")

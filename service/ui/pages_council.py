@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from features.csv_safe import Cell, csv_text
+from model.reasons import listed
 from service.audit import access_log
 from service.auth.access import district_scope, may_see_names
 from service.decisions import decide
@@ -25,6 +26,7 @@ from service.errors import FieldError, NotFoundError
 from service.families.members import persons
 from service.families.view import read_family
 from service.lists.alerts import read_alerts
+from service.lists.schemas import ContributionRead
 from service.lists.views import ListAction, list_months, read_explanation, read_list
 from service.ui import i18n, labels
 from service.ui.auth import CouncilUser, check_csrf
@@ -215,6 +217,14 @@ def waterfall_labels(catalog: i18n.Catalog, family_id: str) -> WaterfallLabels:
     )
 
 
+def _shown(c: ContributionRead, *, checklist: bool) -> bool:
+    """Whether a contribution is one of the family's reasons: a checklist item answered yes, or
+    a model contribution `model.reasons.listed` lists."""
+    if checklist:
+        return c.contribution != 0.0
+    return listed(c.feature, c.value, c.contribution)
+
+
 def _family_context(
     request: Request,
     session: SessionDep,
@@ -245,9 +255,14 @@ def _family_context(
             # A checklist's reasons are every item answered yes; its score is their count.
             "checklist_score": round(explanation.raw_score) if checklist else None,
             "checklist_items": len(explanation.contributions),
+            # The model's top five listed reasons (`model.reasons.listed`: none against a
+            # constrained feature's direction; the waterfall still shows every contribution).
             "reasons": list(
                 dict.fromkeys(
-                    c.reason for c in top[: None if checklist else 5] if c.contribution != 0.0
+                    c.reason
+                    for c in [c for c in top if _shown(c, checklist=checklist)][
+                        : None if checklist else 5
+                    ]
                 )
             ),
         }

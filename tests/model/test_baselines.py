@@ -113,3 +113,36 @@ def test_logistic_c_chosen_on_a_sample_is_refitted_on_every_row() -> None:
     np.testing.assert_array_equal(full.score_matrix(matrix), full.score(valid))
     with pytest.raises(ValueError, match="features: expected a matrix of"):
         LogisticBaseline().fit_matrix(matrix[:, :2], y_valid, feature_names=full.feature_names_)
+
+
+def test_the_logistic_baseline_never_weighs_a_constrained_count_against_its_direction() -> None:
+    # two windows of one count: the label rises with the recent one and falls with the longer
+    # one at equal recent count (an unconstrained fit gives the 12-month window a negative
+    # coefficient, "more police signals lower the risk")
+    rng = np.random.default_rng(3)
+    n = 6000
+    recent = rng.poisson(1.0, n).astype(np.float32)
+    older = rng.poisson(1.0, n).astype(np.float32)
+    year = recent + older
+    noise = rng.normal(size=n).astype(np.float32)
+    logit = -2.5 + 1.2 * np.log1p(recent) - 0.8 * np.log1p(year) + 0.3 * noise
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    names = ["police_signals_6m", "police_signals_12m", "n_children"]
+    x = np.column_stack([recent, year, noise])
+    free = LogisticBaseline(monotone=False).fit_matrix(x, y, feature_names=names)
+    assert free.estimator_.coef_[0, 1] < 0
+    assert free.held_out_features_ == []
+    constrained = LogisticBaseline().fit_matrix(x, y, feature_names=names)
+    coef = constrained.estimator_.coef_[0]
+    assert constrained.held_out_features_ == ["police_signals_12m"]
+    assert coef[1] == 0.0
+    assert coef[0] > 0
+    # the free feature keeps whatever sign the data gives it
+    assert coef[2] > 0
+    # it ranks at least as well as the recent count alone (what the constraint leaves of the
+    # signal), and the constraint's cost is the longer window's negative weight
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(y, constrained.score_matrix(x))
+    assert auc >= roc_auc_score(y, recent) - 0.005
+    assert auc < roc_auc_score(y, free.score_matrix(x))

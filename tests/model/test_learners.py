@@ -121,3 +121,29 @@ def test_an_unknown_family_is_named() -> None:
     expected = "family: expected one of logistic, ebm, lightgbm, got 'svm'"
     with pytest.raises(ValueError, match=expected):
         check_family("svm")
+
+
+def test_no_constrained_feature_contributes_against_its_direction(
+    learners: dict[str, Learner],
+) -> None:
+    from model.monotone import against_direction
+
+    for learner in learners.values():
+        x, _ = _x(6, 1500)
+        _, contributions = learner.contributions(x)
+        calls = FEATURES.index("police_domestic_call_6m")
+        raised = x.copy()
+        raised[:, calls] += 2.0
+        _, more = learner.contributions(raised)
+        # more calls never lower the feature's contribution (monotone in the value)
+        assert np.all(more[:, calls] >= contributions[:, calls] - 1e-12), learner.family
+        present = x[:, calls] > 0
+        # a family with calls never gets a "calls lower the score" contribution unless the
+        # model holds calls below what it treats as usual; the linear model's is never negative
+        # once calls are above their mean
+        if learner.family == "logistic":
+            above = x[:, calls] >= np.nanmean(x[:, calls])
+            assert not any(
+                against_direction("police_domestic_call_6m", float(c))
+                for c in contributions[above & present, calls]
+            )

@@ -313,7 +313,7 @@ class LogisticBaseline:
             if not against.any():
                 break
             held |= against
-            z[:, held] = 0.0
+            z[:, np.flatnonzero(held)] = 0.0  # the features' columns; indicators follow them
             refit = self._estimator(self.c_, warm_start=True)
             start = coef.copy()
             start[:p][held] = 0.0

@@ -126,6 +126,7 @@ def test_the_logistic_baseline_never_weighs_a_constrained_count_against_its_dire
     year = recent + older
     noise = rng.normal(size=n).astype(np.float32)
     logit = -2.5 + 1.2 * np.log1p(recent) - 0.8 * np.log1p(year) + 0.3 * noise
+    noise[::9] = np.nan  # a missing-value indicator follows the features' columns
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     names = ["police_signals_6m", "police_signals_12m", "n_children"]
     x = np.column_stack([recent, year, noise])

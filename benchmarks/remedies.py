@@ -31,6 +31,12 @@ import polars as pl
 RATES = ("for", "fnr")
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, kept finite (an isotonic calibration gives 0 exactly)."""
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--families", type=int, default=20_000)
@@ -66,14 +72,14 @@ def main() -> None:
         np.array([codes[g] for g in earlier[args.attribute].to_list()]),
         usable=np.ones(len(groups), dtype=bool),
     )
-    logit = np.log(earlier["probability"].to_numpy()) - np.log1p(-earlier["probability"].to_numpy())
-    shifted = np.log(fit) - np.log1p(-fit)
+    logit = _logit(earlier["probability"].to_numpy())
+    shifted = _logit(fit)
     shift = {
         g: float(np.median((shifted - logit)[earlier[args.attribute].to_numpy() == g]))
         for g in groups
     }
     p = audited["probability"].to_numpy()
-    raw_logit = np.log(p) - np.log1p(-p)
+    raw_logit = _logit(p)
     moved = raw_logit + np.array([shift[g] for g in audited[args.attribute].to_list()])
     recalibrated = 1.0 / (1.0 + np.exp(-moved))
 

@@ -59,6 +59,21 @@ class Choice:
     tolerance: float  # one standard error of the champion's and the best's difference
     margin: float  # champion's precision minus the best other in the pool's (NaN when alone)
 
+    def describe(self) -> str:
+        """How the champion won, in a few words (progress lines and the CLI)."""
+        if math.isnan(self.margin):
+            alone = "alone in the choice (the only candidate, or the only one to pass)"
+            return f"{self.champion}, {alone}"
+        won = (
+            "the best"
+            if self.champion == self.best
+            else f"within one standard error of {self.best}"
+        )
+        return (
+            f"{self.champion}, {won}: margin {self.margin:+.4f} over the next candidate, one "
+            f"standard error {self.tolerance:.4f}"
+        )
+
 
 def flagged_rows(metrics: Mapping[str, float]) -> int:
     """Rows on the district lists at capacity, from a ranker's flat metrics."""

@@ -423,10 +423,7 @@ def train(
     )
     timings["judge_s"] = time.perf_counter() - t_m - timings.get("fairness_s", 0.0)
     champion = judged.choice.champion
-    say(
-        f"champion family: {champion} (judged {config.judging.replace('_', ' ')}; "
-        f"margin {judged.choice.margin:+.4f}, one standard error {judged.choice.tolerance:.4f})"
-    )
+    say(f"champion family: {judged.choice.describe()} (judged {config.judging.replace('_', ' ')})")
     model, valid_rows, n_train = fitted.models[champion], rows, fitted.n_train
     if out_of_time:
         say(f"refitting {champion} on everything up to {config.until}")

@@ -252,9 +252,7 @@ def train_command(
     if result.selection is not None:
         choice = result.selection.choice
         OUT.print(
-            f"champion family: {choice.champion} ({result.model.learner_.summary()}); margin "
-            f"{choice.margin:+.4f} over the next candidate, one standard error "
-            f"{choice.tolerance:.4f}",
+            f"champion family: {choice.describe()} ({result.model.learner_.summary()})",
             highlight=False,
         )
     shares = _shares_table(result.metrics)

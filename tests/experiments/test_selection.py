@@ -89,3 +89,12 @@ def test_the_rule_holds_for_any_standings(rows: list[tuple[float, bool, int]]) -
                 + s.precision * (1 - s.precision) / s.flagged
             )
             assert s.precision < best.precision - se
+
+
+def test_the_choice_says_how_the_champion_won() -> None:
+    close = choose([_s("lightgbm", 0.180), _s("logistic", 0.175)]).describe()
+    assert close.startswith("logistic, within one standard error of lightgbm: margin -0.0050")
+    clear = choose([_s("lightgbm", 0.25, flagged=5000), _s("logistic", 0.18, flagged=5000)])
+    assert clear.describe().startswith("lightgbm, the best: margin +0.0700")
+    alone = choose([_s("lightgbm", 0.30, passed=False), _s("logistic", 0.10)]).describe()
+    assert alone == "logistic, alone in the choice (the only candidate, or the only one to pass)"

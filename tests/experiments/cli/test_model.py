@@ -45,7 +45,7 @@ def test_train_judges_the_candidates_out_of_time_by_default(
     assert code == 0, err
     text = " ".join(out.split())
     assert "judged months (out of time)" in text
-    assert re.search(r"champion family: (logistic|lightgbm) \(", text)
+    assert re.search(r"champion family: (logistic|lightgbm), ", text)
     assert "candidate_" in text  # the other candidate is a row of the table
     steps = " ".join(err.split())
     assert "candidates logistic, lightgbm: fitted on" in steps

@@ -74,7 +74,8 @@ def main() -> None:
         print(
             f"  champion {choice.champion} (best {choice.best}, margin {choice.margin:+.4f}, "
             f"one standard error {choice.tolerance:.4f}); gate "
-            f"{'passed' if verdict.passed else 'FAILED'}"
+            f"{'passed' if result.gate.passed else 'FAILED'} (fairness "
+            f"{'passed' if verdict.passed else 'failed'})"
         )
         limit = verdict.rules.max_calibration_gap
         for f in verdict.failures:

@@ -50,6 +50,7 @@ def score_rankers(
     probability: np.ndarray | None = None,
     ceiling: pl.DataFrame | None = None,
     matrix: np.ndarray | None = None,
+    name: str = "model",
 ) -> RankerScores:
     """Score model, baselines, (with truth) the oracle and (with `ceiling`, the frame of
     `experiments.ceiling.ceiling_frame`) the records ceiling on the rows of `grid`.
@@ -57,6 +58,7 @@ def score_rankers(
     `matrix`: the feature matrix of `grid`'s rows in the model's feature order, already built
     (training shares one): the model and the baselines that take a matrix score it instead of
     re-materialising their own from `grid`.
+    `name`: the model's key among the rankers (training judges several candidates).
     """
     rows = grid.select("as_of", "family_id", "label").join(
         families.select("family_id", "district", *PROTECTED_ATTRIBUTES),
@@ -72,8 +74,8 @@ def score_rankers(
             f"matrix: expected shape {(grid.height, len(model.feature_names_))}, got {matrix.shape}"
         )
     raw = model.score(grid).raw_score if matrix is None else model.raw_matrix(matrix)
-    ranking = {"model": raw}
-    probs = {"model": model.calibrator_.predict(raw) if probability is None else probability}
+    ranking = {name: raw}
+    probs = {name: model.calibrator_.predict(raw) if probability is None else probability}
     for name, baseline in baselines.items():
         shares_matrix = matrix is not None and hasattr(baseline, "score_matrix")
         if shares_matrix and list(baseline.feature_names_) == list(model.feature_names_):

@@ -48,7 +48,12 @@ from features.pipeline.grid import build_grid
 from features.registry import FEATURES
 from features.simulator import SimulationConfig
 from model.bands import DEFAULT_BAND_CUTS
-from model.baselines import ChecklistBaseline, LogisticBaseline, PoliceHistoryBaseline
+from model.baselines import (
+    ChecklistBaseline,
+    LogisticBaseline,
+    PoliceHistoryBaseline,
+    feature_matrix,
+)
 from model.calibration import Method, out_of_fold
 from model.ebm import EbmLearner, EbmParams, fit_ebm
 from model.explain import source_contributions, source_totals
@@ -192,7 +197,7 @@ def training_matrices(grid: pl.DataFrame, *, valid_as_of: list[dt.date]) -> Trai
     names = feature_columns(grid)
     labels = grid["label"].to_numpy()
     return TrainingMatrices(
-        x=grid.select([pl.col(c).cast(pl.Float32) for c in names]).to_numpy(order="c"),
+        x=feature_matrix(grid, names),
         n_train=n_train,
         feature_names=names,
         y_train=labels[:n_train],
@@ -402,9 +407,7 @@ def train(
         )  # fmt: skip
         rows = judged_rows.select("as_of", "family_id", *fitted.data.feature_names, "label")
         del judged_rows
-        matrix = rows.select(
-            [pl.col(c).cast(pl.Float32) for c in fitted.data.feature_names]
-        ).to_numpy(order="c")
+        matrix = feature_matrix(rows, fitted.data.feature_names)
         timings["grid_s"] += time.perf_counter() - t_j
     else:
         rows, matrix = fitted.data.valid_rows, fitted.data.x_valid
@@ -548,9 +551,9 @@ def _judge(
         probability=probability[first],
         ceiling=ceiling,
         matrix=matrix,
+        name=ranker_name(first),
     )
-    del scored.ranking["model"], scored.probability["model"]
-    for f in fitted.models:
+    for f in fitted.models:  # the other candidates beside the first
         scored.ranking[ranker_name(f)] = raw[f]
         scored.probability[ranker_name(f)] = probability[f]
     metrics = all_metrics(scored)

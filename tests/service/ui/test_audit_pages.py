@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,10 +37,12 @@ from service.settings import Settings
 from service.storage.tables import User
 from service.ui import i18n
 from service.ui.auth import csrf_token_for
+from service.ui.rendering import STATIC_DIR
 from tests.fairness.synthetic import gate_report
 from tests.service.checkpoint_key import checkpoint_key_file
 from tests.service.conftest import IIN_KEY, TOKEN_KEY
 from tests.service.factory import PASSWORD, seed_registry
+from tests.service.ui.browsing import CHROMIUM
 from tests.service.ui.signin import sign_in
 
 CARD_INFO = ModelCardInfo(
@@ -398,3 +401,32 @@ def test_a_glass_box_version_shows_its_family_and_what_the_whole_model_does(
     )
     families = {v["version"]: v["model_family"] for v in api.json()["versions"]}
     assert families == {1: "lightgbm", 2: "lightgbm", 3: "logistic"}
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
+def test_the_glass_box_model_page_passes_axe_in_three_languages(
+    registered: Registered, shared_browser: Any
+) -> None:
+    """The shapes section (plot, table) of a glass-box version, checked like every page: the
+    page as served, loaded into the browser with axe-core, in kk, ru and en."""
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+
+    from tests.service.ui.test_accessibility import AXE_CONTEXT, AXE_OPTIONS, _serious
+
+    _sign_in(registered.client, "auditor.all")
+    page = shared_browser.new_page()
+    try:
+        for lang in LANGS:
+            served = registered.client.get(f"/ui/audit/models/3?lang={lang}").text
+            assert "shapes.png" in served
+            page.set_content(served)  # no server behind it: its style sheet is added by hand
+            page.add_style_tag(content=(STATIC_DIR / "patronage.css").read_text("utf-8"))
+            page.add_script_tag(content=Axe().axe_script)
+            results = page.evaluate(
+                "([context, options]) => axe.run(context, options)", [AXE_CONTEXT, AXE_OPTIONS]
+            )
+            assert _serious(results) == [], lang
+    finally:
+        page.close()

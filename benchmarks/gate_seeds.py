@@ -9,7 +9,12 @@ calibration gap of every group whose gap is outside the rule's tolerance or sign
 (uncorrected), so the verdicts can be read against the calibration evidence.
 
 Usage: `python -m benchmarks.gate_seeds --families 20000 --seeds 1 2 3 4 5
-[--candidates lightgbm logistic] [--judging out_of_time] [--police-bias ethnicity=russian:3]`
+[--candidates lightgbm logistic] [--judging out_of_time] [--police-bias ethnicity=russian:3]
+[--recalibrate-within income_group]`
+
+`--recalibrate-within`: the deployment option of `model.recalibration` (off by default); the
+calibration gaps of that attribute's groups are then printed whatever their size, with the
+shifts the champion was given.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ def main() -> None:
         "--police-bias", default=None, metavar="ATTRIBUTE=GROUP:FACTOR",
         help="inject the police recording bias (e.g. ethnicity=russian:3)",
     )  # fmt: skip
+    parser.add_argument("--recalibrate-within", default=None, metavar="ATTRIBUTE")
     args = parser.parse_args()
     bias: dict[str, dict[str, float]] = {}
     if args.police_bias:
@@ -52,8 +58,9 @@ def main() -> None:
             police_multiplier_by_group=bias,
         )  # fmt: skip
         training = TrainingConfig(
-            until=args.until, candidates=tuple(args.candidates), judging=args.judging
-        )
+            until=args.until, candidates=tuple(args.candidates), judging=args.judging,
+            recalibrate_within=args.recalibrate_within,
+        )  # fmt: skip
         result = train(simulate(config).events, config=training)
         verdict, report, selection = (
             result.fairness_verdict, result.fairness_report, result.selection
@@ -78,6 +85,9 @@ def main() -> None:
             f"{'passed' if verdict.passed else 'failed'})"
         )
         limit = verdict.rules.max_calibration_gap
+        if result.model.recalibration_ is not None:
+            shifts = result.model.recalibration_.groups.items()
+            print("  shifts (log-odds): " + ", ".join(f"{g} {f.shift:+.3f}" for g, f in shifts))
         for f in verdict.failures:
             if f.rule == "disparity":
                 print(
@@ -95,7 +105,7 @@ def main() -> None:
                 print(f"  fails: {f.rule}")
         for gap in report.calibration_gaps:
             outside = limit is not None and abs(gap.difference) > limit
-            if outside or gap.significant:
+            if outside or gap.significant or gap.attribute == args.recalibrate_within:
                 print(
                     f"  calibration {gap.attribute}={gap.group} vs {gap.reference}: "
                     f"{_pct(gap.difference)} (95% {_pct(gap.ci[0])} to {_pct(gap.ci[1])}, "

@@ -107,7 +107,6 @@ def backtest(
         raise ValueError("months: expected at least one month, got none")
     say = progress or (lambda _msg: None)
     horizon = model.horizon_months_
-    district = events.families.select("family_id", "district")
     last = _last_outcome(events)
     figures: list[MonthFigures] = []
     dates = sorted(set(months))
@@ -117,7 +116,7 @@ def backtest(
         rows = (grid or build_grid)(
             events, as_of_dates=list(chunk), horizon_months=horizon, known_before=None
         )
-        figures.extend(_month(rows, as_of, model, district, last, say) for as_of in chunk)
+        figures.extend(_month(rows, as_of, model, events.families, last, say) for as_of in chunk)
     return Backtest(model=model_name, horizon_months=horizon, months=tuple(figures))
 
 
@@ -125,7 +124,7 @@ def _month(
     rows: pl.DataFrame,
     as_of: dt.date,
     model: RiskModel,
-    district: pl.DataFrame,
+    families: pl.DataFrame,
     last: dt.date | None,
     say: Callable[[str], None],
 ) -> MonthFigures:
@@ -134,9 +133,13 @@ def _month(
     month_rows = rows.filter(pl.col("as_of") == as_of)
     say(f"scoring {format_month(as_of)}: {month_rows.height:,} families")
     y = month_rows["label"].to_numpy().astype(int)
-    raw = model.score(month_rows.drop("as_of", "label")).raw_score
-    groups = month_rows.select("family_id").join(district, on="family_id", how="left")
-    m = list_metrics(y, raw, groups=groups["district"].to_numpy(), pcts=(LIST_PCT,))
+    scores = model.score(month_rows.drop("as_of", "label"), families=families)
+    # a recalibration within groups reorders the groups: rank as the council's list does
+    ranking = scores.raw_score if model.recalibration_ is None else scores.probability
+    groups = month_rows.select("family_id").join(
+        families.select("family_id", "district"), on="family_id", how="left"
+    )
+    m = list_metrics(y, ranking, groups=groups["district"].to_numpy(), pcts=(LIST_PCT,))
     overall, within = m.top_k[0], m.top_k_within[0]
     return MonthFigures(
         month=format_month(as_of),

@@ -39,6 +39,8 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         written.append(shapes_path)
     sources = feature_sources()
     selection = None if result.selection is None else result.selection.to_dict()
+    recalibrated = result.model.recalibration_
+    recalibration = None if recalibrated is None else recalibrated.to_dict()
     card = ModelCardInfo(
         model_name="patronage-risk",
         trained_until=result.config.until,
@@ -60,6 +62,7 @@ def write_run_artifacts(result: TrainingResult, directory: Path) -> list[Path]:
         inner_buffer=result.config.inner_buffer,
         family=result.model.family,
         selection=selection,
+        recalibration=recalibration,
     )
     card_paths = [directory / card_filename(lang) for lang in LANGS]
     for lang, card_path in zip(LANGS, card_paths, strict=True):

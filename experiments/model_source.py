@@ -101,6 +101,8 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
                 "data_fingerprint": tags.get(f"{prefix}data_fingerprint", ""),
                 # versions registered before there were families are boosters
                 "model_family": tags.get(f"{prefix}model_family", "lightgbm"),
+                # the protected attribute a deployment recalibrated within; None: none
+                "recalibrated_within": _none(tags.get(f"{prefix}recalibrated_within")),
                 "gate": _gate(tags, prefix),
                 "model_card_uri": f"{artifacts}/{card_filename('en')}" if artifacts else None,
                 # Where each language's card is written; runs logged before the cards were
@@ -120,6 +122,10 @@ def describe_registry(settings: Settings) -> dict[str, Any]:
         "versions": versions,
         "alias_history": history,
     }
+
+
+def _none(tag: str | None) -> str | None:
+    return None if tag in (None, "", "none") else tag
 
 
 def _gate(tags: dict[str, str], prefix: str) -> dict[str, Any]:

@@ -74,8 +74,12 @@ def score_rankers(
             f"matrix: expected shape {(grid.height, len(model.feature_names_))}, got {matrix.shape}"
         )
     raw = model.score(grid).raw_score if matrix is None else model.raw_matrix(matrix)
-    ranking = {name: raw}
-    probs = {name: model.calibrator_.predict(raw) if probability is None else probability}
+    if probability is None:
+        ids = grid["family_id"].cast(pl.String).to_list()
+        probability, _ = model.probability(raw, family_id=ids, families=families)
+    # a recalibration within groups reorders the groups: the model ranks as its list does
+    ranking = {name: raw if model.recalibration_ is None else probability}
+    probs = {name: probability}
     for name, baseline in baselines.items():
         shares_matrix = matrix is not None and hasattr(baseline, "score_matrix")
         if shares_matrix and list(baseline.feature_names_) == list(model.feature_names_):

@@ -112,7 +112,12 @@ class RiskPyfunc(PythonModel):
         import polars as pl
 
         frame = pl.from_pandas(model_input)
-        scores = self.model.score(frame)
+        families = None
+        if self.model.recalibration_ is not None:  # the attribute comes as a column
+            attribute = self.model.recalibration_.attribute
+            families = frame.select("family_id", attribute) if attribute in frame.columns else None
+            frame = frame.drop(attribute, strict=False)
+        scores = self.model.score(frame, families=families)
         explanation = self.model.explain(frame)
         out = _pd.DataFrame(
             {
@@ -200,6 +205,10 @@ def log_training_run(
         "gate_passed": str(gate_passed).lower(),
         "gate_failures": json_list(failures, limit=TAG_LIMIT),
         "model_family": model.family,
+        # issue 18: a deployment's recalibration within groups is visible in the registry
+        "recalibrated_within": "none"
+        if model.recalibration_ is None
+        else model.recalibration_.attribute,
     }
     for key, value in version_tags.items():
         client.set_model_version_tag(settings.model_name, str(version), f"{TAG_PREFIX}{key}", value)

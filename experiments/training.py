@@ -60,6 +60,7 @@ from model.explain import source_contributions, source_totals
 from model.gates import Finding, GateResult, evaluate_model_gate
 from model.learners import FAMILIES, Family, Learner, LinearLearner, check_family
 from model.monotone import constraint_vector
+from model.recalibration import check_attribute, fit_group_recalibration
 from model.risk_model import Explanation, RiskModel, feature_columns
 from model.training import BoosterParams
 
@@ -105,6 +106,11 @@ class TrainingConfig:
     #: models). Out of time needs about 2 label horizons + 2 held-out periods more history.
     judging: Judging = "out_of_time"
     ebm: EbmParams = field(default_factory=EbmParams)
+    #: A protected attribute to recalibrate every candidate's probabilities within
+    #: (`model.recalibration`: a log-odds shift per group, fitted on the candidate's
+    #: calibration months). It uses the attribute at scoring time, a legal and policy choice
+    #: a deployment makes explicitly: None (the default) scores every group alike.
+    recalibrate_within: str | None = None
 
     def as_params(self) -> dict[str, Any]:
         """Flat parameters for tracking."""
@@ -120,6 +126,7 @@ class TrainingConfig:
             "inner_buffer": self.inner_buffer,
             "candidates": ",".join(self.candidates),
             "judging": self.judging,
+            "recalibrate_within": self.recalibrate_within,
         }
         out.update({f"lgb_{k}": v for k, v in self.params.as_dict().items()})
         return out
@@ -295,6 +302,9 @@ def _fit(
     models = {f: models[f] for f in families}  # simplest first, as the choice reads them
     for family, model in models.items():
         say(f"{family}: {model.learner_.summary()}, calibration {model.calibrator_.method_}")
+        if config.recalibrate_within is not None:
+            _recalibrate(model, data, visible.families, attribute=config.recalibrate_within)
+            say(f"{family}: {_describe_shifts(model)}")
     return _Fitted(models, baselines, data.without_training_rows(), data.n_train)
 
 
@@ -316,6 +326,36 @@ def _adopt(
         horizon_months=config.horizon_months,
         metadata=metadata,
     )
+
+
+def _recalibrate(
+    model: RiskModel, data: TrainingMatrices, families: pl.DataFrame, *, attribute: str
+) -> None:
+    """Fit `model`'s recalibration within the groups of `attribute` on its calibration
+    months (the held-out rows it was calibrated on)."""
+    ids = data.valid_rows["family_id"].cast(pl.String).to_list()
+    groups = dict(
+        zip(
+            families["family_id"].cast(pl.String).to_list(),
+            families[attribute].cast(pl.String).to_list(),
+            strict=True,
+        )
+    )
+    model.recalibration_ = fit_group_recalibration(
+        model.calibrator_.predict(model.raw_matrix(data.x_valid)),
+        data.y_valid,
+        [groups.get(fid) for fid in ids],
+        attribute=attribute,
+    )
+
+
+def _describe_shifts(model: RiskModel) -> str:
+    assert model.recalibration_ is not None
+    shifts = ", ".join(
+        f"{g} {fit.shift:+.3f}" if fit.fitted else f"{g} not shifted ({fit.positives} outcomes)"
+        for g, fit in model.recalibration_.groups.items()
+    )
+    return f"recalibrated within {model.recalibration_.attribute} (log-odds): {shifts}"
 
 
 def _fit_booster(
@@ -370,6 +410,8 @@ def train(
     """
     say = progress or (lambda _msg: None)
     families = check_candidates(config.candidates)
+    if config.recalibrate_within is not None:
+        check_attribute(config.recalibrate_within)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     visible = known_before(events, config.until)
@@ -525,11 +567,17 @@ def _judge(
     the champion chosen (`experiments.selection`). `cross_fit`: the candidates were calibrated
     on these rows, so their probabilities are cross-fitted (`model.calibration.out_of_fold`)."""
     y = rows["label"].to_numpy()
+    ids = rows["family_id"].cast(pl.String).to_list()
     raw = {f: m.raw_matrix(matrix) for f, m in fitted.models.items()}
     probability = {
         f: out_of_fold(m.calibrator_, raw[f], y) if cross_fit else m.calibrator_.predict(raw[f])
         for f, m in fitted.models.items()
     }
+    for f, m in fitted.models.items():  # judged as the lists would rank them
+        if m.recalibration_ is not None:
+            groups = m.groups_of(ids, visible.families)
+            probability[f] = m.recalibration_.apply(probability[f], groups)
+            raw[f] = probability[f]
     ceiling = None
     if simulation is not None:
         say("computing the records ceiling on the judged months (simulated data only)")

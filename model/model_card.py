@@ -59,6 +59,8 @@ class ModelCardInfo:
     family: str = "lightgbm"
     #: `experiments.selection.Selection.to_dict()` of the run; None for a run without a choice.
     selection: Mapping[str, Any] | None = None
+    #: `model.recalibration.GroupRecalibration.to_dict()`; None: no recalibration (default).
+    recalibration: Mapping[str, Any] | None = None
 
 
 def _fmt(value: float | None) -> str:
@@ -121,6 +123,7 @@ def render_model_card(info: ModelCardInfo, *, lang: Lang = "en") -> str:
     lines += ["", t.oracle_note, ""]
     if info.selection is not None:
         lines += [f"## {t.h_family}", *_family_lines(info.selection, t), ""]
+    lines += [f"## {t.h_recalibration}", *_recalibration_lines(info.recalibration, t), ""]
     if info.source_shares:
         shares = ", ".join(
             f"{t.sources.get(k, k)} {v:.0%}" for k, v in sorted(info.source_shares.items())
@@ -182,6 +185,19 @@ def _family_lines(selection: Mapping[str, Any], t: CardTexts) -> list[str]:
             f" | {_fmt(m.get('precision_at_5pct_district_expected'))} | {_fmt(m.get('ece'))} | "
             f"{verdict} |"
         )
+    return lines
+
+
+def _recalibration_lines(recalibration: Mapping[str, Any] | None, t: CardTexts) -> list[str]:
+    if recalibration is None:
+        return [t.recalibration_off]
+    lines = [t.recalibration_on.format(attribute=recalibration["attribute"]), ""]
+    for group, fit in recalibration["groups"].items():
+        counts = {"group": group, "rows": f"{fit['rows']:,}", "positives": f"{fit['positives']:,}"}
+        if fit["fitted"]:
+            lines.append(f"- {t.recalibration_group.format(shift=_signed(fit['shift']), **counts)}")
+        else:
+            lines.append(f"- {t.recalibration_not_fitted.format(**counts)}")
     return lines
 
 

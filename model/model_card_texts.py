@@ -81,6 +81,11 @@ class CardTexts:
     family: str
     candidate_passes: str
     candidate_fails: str
+    h_recalibration: str
+    recalibration_off: str
+    recalibration_on: str  # {attribute}
+    recalibration_group: str  # {group} {shift} {rows} {positives}
+    recalibration_not_fitted: str  # {group} {rows} {positives}
     h_limitations: str
     limitations: tuple[str, ...]
     #: Shown among the limitations only when the candidates were judged on the held-out months.
@@ -105,6 +110,7 @@ class CardTexts:
             self.h_data,
             self.h_metrics,
             self.h_family,
+            self.h_recalibration,
             self.h_rests_on,
             self.h_fairness,
             self.h_gate,
@@ -220,6 +226,24 @@ EN: Final = CardTexts(
     family="family",
     candidate_passes="passes",
     candidate_fails="fails",
+    h_recalibration="Recalibration within groups",
+    recalibration_off=(
+        "Off (the default): every family's probability is the model's calibrated probability "
+        "whatever its group; no protected attribute is read at scoring time."
+    ),
+    recalibration_on=(
+        "On, within the groups of {attribute}: the deployment chose to read each family's "
+        "{attribute} at scoring time and to shift its calibrated probability in log-odds so that "
+        "each group's mean probability equals the group's observed rate on the calibration "
+        "months. This is a legal and policy choice of the deployment. The attribute is not a "
+        "model feature: the reasons do not include it, and each family's page states the shift "
+        "its probability got. Shifts (log-odds):"
+    ),
+    recalibration_group="{group}: {shift} ({rows} family-months, {positives} outcomes)",
+    recalibration_not_fitted=(
+        "{group}: not shifted, too few family-months or outcomes ({rows} family-months, "
+        "{positives} outcomes)"
+    ),
     h_limitations="Known limitations",
     limitations=(
         "Trained and validated on a synthetic population; real data needs local "

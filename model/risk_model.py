@@ -32,6 +32,7 @@ from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cu
 from model.calibration import Calibrator, Method
 from model.learners import BoosterLearner, Family, Learner, load_learner
 from model.reasons import as_value, listed, render
+from model.recalibration import GroupRecalibration
 from model.training import BoosterParams, fit_booster
 
 __all__ = [
@@ -61,6 +62,9 @@ class Scores:
     raw_score: np.ndarray  # log-odds of the learner (before calibration)
     probability: np.ndarray  # calibrated probability of a recorded serious incident in 6 months
     band: list[str]  # one of BANDS
+    #: Log-odds each probability was shifted by the recalibration within groups (all zeros
+    #: when the model has none, the default; `model.recalibration`).
+    group_shift: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ class RiskModel:
     learner_: Learner
     calibrator_: Calibrator
     metadata_: dict[str, Any]
+    #: The deployment's recalibration within the groups of one protected attribute; None (the
+    #: default) scores every group alike (`model.recalibration`).
+    recalibration_: GroupRecalibration | None = None
 
     def __init__(
         self,
@@ -298,24 +305,69 @@ class RiskModel:
             raise FeatureMismatchError("family_id: expected a family_id column, got none")
         return features["family_id"].cast(pl.String).to_list()
 
-    def score(self, features: pl.DataFrame) -> Scores:
+    def groups_of(
+        self, family_id: Sequence[str], families: pl.DataFrame | None
+    ) -> list[str | None]:
+        """Each family's group of the recalibration's attribute, read from `families` (the
+        registry: family_id and the protected attributes); [] when the model has none."""
+        if self.recalibration_ is None:
+            return []
+        attribute = self.recalibration_.attribute
+        if families is None or attribute not in families.columns:
+            raise ValueError(
+                f"families: this model is recalibrated within {attribute} (model card); "
+                f"expected the families' {attribute} to score, got none"
+            )
+        table = dict(
+            zip(
+                families["family_id"].cast(pl.String).to_list(),
+                families[attribute].cast(pl.String).to_list(),
+                strict=True,
+            )
+        )
+        return [table.get(fid) for fid in family_id]
+
+    def probability(
+        self,
+        raw: np.ndarray,
+        *,
+        family_id: Sequence[str] = (),
+        families: pl.DataFrame | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities of raw scores and the log-odds shift of each (zeros without
+        a recalibration within groups; with one, `families` gives each family's group)."""
+        calibrated = self.calibrator_.predict(raw)
+        if self.recalibration_ is None:
+            return calibrated, np.zeros(len(calibrated))
+        groups = self.groups_of(family_id, families)
+        return (
+            self.recalibration_.apply(calibrated, groups),
+            self.recalibration_.shifts(groups),
+        )
+
+    def score(self, features: pl.DataFrame, *, families: pl.DataFrame | None = None) -> Scores:
         """Score a frame from `features.pipeline.build_features` (family_id + feature columns).
 
+        `families`: the registry's families with their protected attributes; needed only by a
+        model recalibrated within groups (raises ValueError without it).
         Raises `FeatureMismatchError` naming the missing and unexpected columns.
         """
         ids = self._ids(features)
         raw = self._raw(features)
-        probability = self.calibrator_.predict(raw)
+        probability, shift = self.probability(raw, family_id=ids, families=families)
         return Scores(
             family_id=ids,
             raw_score=raw,
             probability=probability,
             band=assign_bands(probability, self.band_cuts_),
+            group_shift=shift,
         )
 
-    def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
+    def predict_proba(
+        self, features: pl.DataFrame, *, families: pl.DataFrame | None = None
+    ) -> np.ndarray:
         """Calibrated probabilities only (convenience for metrics and baselines)."""
-        return self.calibrator_.predict(self._raw(features))
+        return self.score(features, families=families).probability
 
     def explain(self, features: pl.DataFrame) -> Explanation:
         """Per-feature contributions in log-odds, per family (`model.learners`)."""
@@ -384,6 +436,7 @@ class RiskModel:
             "horizon_months": self.horizon_months_,
             "best_iteration": self.best_iteration_,
             "calibrator": self.calibrator_.to_dict(),
+            "recalibration": None if self.recalibration_ is None else self.recalibration_.to_dict(),
             "metadata": self.metadata_,
         }
         with replacing_dir(path) as tmp:
@@ -417,5 +470,9 @@ class RiskModel:
         model.trained_until_ = dt.date.fromisoformat(meta["trained_until"])
         model.horizon_months_ = int(meta["horizon_months"])
         model.calibrator_ = Calibrator.from_dict(meta["calibrator"])
+        recalibration = meta.get("recalibration")  # absent in models saved before it existed
+        model.recalibration_ = (
+            None if recalibration is None else GroupRecalibration.from_dict(recalibration)
+        )
         model.metadata_ = dict(meta.get("metadata", {}))
         return model

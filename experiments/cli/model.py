@@ -205,6 +205,16 @@ def train_command(
             "early on (cheaper, optimistic for flexible models).",
         ),
     ] = "out-of-time",
+    recalibrate_within: Annotated[
+        str | None,
+        typer.Option(
+            "--recalibrate-within",
+            help="Off by default. A protected attribute (e.g. income_group) whose groups each "
+            "get a log-odds shift of the probability, fitted on the calibration months: the "
+            "deployment's explicit legal and policy choice to read the attribute at scoring "
+            "time; stated in the model card, the registry and beside every score it moved.",
+        ),
+    ] = None,
     dask: DaskOpt = None,
 ) -> None:
     """Train the candidate model families on the monthly as-of grid, with baselines and gates,
@@ -213,6 +223,7 @@ def train_command(
     from experiments.cli.logs import quiet_mlflow
     from experiments.registration import register_run
     from experiments.training import TrainingConfig, check_candidates, train
+    from model.recalibration import check_attribute
     from model.training import BoosterParams
 
     cutoff = parse_date("--until", until)
@@ -222,6 +233,11 @@ def train_command(
         families = tuple(check_candidates([c.strip() for c in candidates.split(",") if c.strip()]))
     except ValueError as exc:
         raise fail(f"--candidates: {exc}") from None
+    if recalibrate_within is not None:
+        try:
+            check_attribute(recalibrate_within)
+        except ValueError as exc:
+            raise fail(f"--recalibrate-within: {exc}") from None
     quiet_mlflow()
     config = TrainingConfig(
         until=cutoff,
@@ -231,6 +247,7 @@ def train_command(
         params=BoosterParams(seed=seed),
         candidates=families,
         judging="out_of_time" if judging == "out-of-time" else "held_out",
+        recalibrate_within=recalibrate_within,
     )
     with _progress() as say:
         events, truth = _load(data, say, purpose="train", truth=True)
@@ -291,7 +308,7 @@ def score_command(
         with dask_cluster(dask, say) as cluster:
             features = (build_features if cluster is None else cluster.features)(events, as_of=day)
         say(f"scoring {features.height:,} families")
-        scores = risk_model.score(features)
+        scores = risk_model.score(features, families=events.families)
         district = (
             features.select("family_id")
             .join(events.families.select("family_id", "district"), on="family_id", how="left")
@@ -345,11 +362,16 @@ def explain_command(
         explanation = risk_model.explain(features)
         reasons = risk_model.reasons(explanation, 0, lang=reason_lang, top=top)
         written = plots.waterfall(explanation, 0, plot) if plot is not None else []
-    scores = risk_model.score(features)
+    scores = risk_model.score(features, families=events.families)
     OUT.print(
         f"probability {scores.probability[0]:.4f} ({scores.band[0]}), raw score "
         f"{scores.raw_score[0]:+.4f} = base {explanation.base_value:+.4f} + contributions"
     )
+    if risk_model.recalibration_ is not None and scores.group_shift is not None:
+        OUT.print(
+            f"recalibrated within {risk_model.recalibration_.attribute} (the deployment's "
+            f"choice, model card): {scores.group_shift[0]:+.4f} log-odds for this family's group"
+        )
     for r in reasons:
         OUT.print(f"  {r.contribution:+.3f}  {r.text}", highlight=False)
     for path in written:

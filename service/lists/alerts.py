@@ -42,7 +42,8 @@ def rescore_alert(state: ServiceState, alert_id: int) -> None:
             with read_connection(state.engine) as conn:
                 events = load_events(conn, family_ids=[family_id])
             as_of = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
-            scores = champion.model.score(build_features(events, as_of=as_of))
+            features = build_features(events, as_of=as_of)
+            scores = champion.model.score(features, families=events.families)
             with transaction(session):
                 alert = session.get(Alert, alert_id)
                 assert alert is not None

@@ -94,6 +94,8 @@ class DistrictList:
     base_value: float
     feature_names: list[str]
     families: list[dict[str, Any]] = field(repr=False)  # rows of `snapshot_families`
+    #: The attribute the model recalibrated within (issue 18); None: none.
+    recalibrated_within: str | None = None
     #: Families whose lowered priority a new signal broke (issue 12: the hold ends).
     holds_broken: list[str] = field(default_factory=list)
 
@@ -217,7 +219,11 @@ def compute_lists(
     capacities = capacities or {}
     previous = previous or {}
     features = build(events, as_of=as_of)
-    scores = rank_by_checklist(features) if champion is None else rank_by_model(features, champion)
+    scores = (
+        rank_by_checklist(features)
+        if champion is None
+        else rank_by_model(features, champion, families=events.families)
+    )
     primary, secondary = scores.order
     data_fp = fingerprint(features, as_of=as_of)
     signals = signals_as_of(events, as_of=as_of)
@@ -238,6 +244,7 @@ def compute_lists(
             by_district.setdefault(district, []).append(i)
     values = scores.values
     contributions = scores.contributions
+    shift = scores.group_shift
     out = []
     for district in sorted(by_district):
         rows = sorted(
@@ -285,6 +292,7 @@ def compute_lists(
                     "contributions": pack(contributions[i]),
                     "signals": json.dumps(sig, sort_keys=True) if sig else None,
                     "hold": hold.kind.value if hold is not None else None,
+                    "group_shift": None if shift is None else float(shift[i]),
                 }
             )
         out.append(
@@ -301,6 +309,7 @@ def compute_lists(
                 feature_names=scores.feature_names,
                 families=families,
                 holds_broken=sorted(broken & {scores.family_id[i] for i in rows}),
+                recalibrated_within=scores.recalibrated_within,
             )
         )
     return out
@@ -412,7 +421,7 @@ def generate_with_champion(
 #: The fields of a `DistrictList` its `ListSnapshot` stores unchanged.
 _STORED_AS_THEY_ARE: Final = (
     "district", "month", "as_of", "model_version", "ranker", "data_fingerprint", "capacity", "k",
-    "base_value",
+    "base_value", "recalibrated_within",
 )  # fmt: skip
 
 

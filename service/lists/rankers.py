@@ -51,12 +51,20 @@ class Ranked:
     feature_names: list[str]
     values: np.ndarray
     contributions: np.ndarray
+    #: The model's recalibration within groups: the attribute and each family's log-odds
+    #: shift (`model.recalibration`); None without one, and on the checklist.
+    recalibrated_within: str | None = None
+    group_shift: np.ndarray | None = None
 
 
-def rank_by_model(features: pl.DataFrame, champion: Champion) -> Ranked:
-    """The champion's calibrated probability, band, log-odds score and TreeSHAP explanation."""
+def rank_by_model(features: pl.DataFrame, champion: Champion, *, families: pl.DataFrame) -> Ranked:
+    """The champion's calibrated probability, band, log-odds score and explanation.
+
+    `families`: the registry's families; a model recalibrated within groups reads each family's
+    group of its attribute there (`model.recalibration`)."""
     model = champion.model
-    scores = model.score(features)
+    scores = model.score(features, families=families)
+    recalibration = model.recalibration_
     explanation = model.explain(features)
     probability = np.asarray(scores.probability, dtype=np.float64)
     return Ranked(
@@ -71,6 +79,8 @@ def rank_by_model(features: pl.DataFrame, champion: Champion) -> Ranked:
         feature_names=list(explanation.feature_names),
         values=np.ascontiguousarray(explanation.values, dtype=np.float64),
         contributions=np.ascontiguousarray(explanation.contributions, dtype=np.float64),
+        recalibrated_within=None if recalibration is None else recalibration.attribute,
+        group_shift=None if recalibration is None else scores.group_shift,
     )
 
 

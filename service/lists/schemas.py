@@ -161,3 +161,8 @@ class ExplanationRead(BaseModel):
     probability: float | None
     band: str | None
     contributions: list[ContributionRead]
+    #: issue 18: the protected attribute the model recalibrated `probability` within (a
+    #: deployment's explicit choice, stated in the model card) and this family's shift in
+    #: log-odds; both null when the model has no recalibration (the default).
+    recalibrated_within: str | None = None
+    group_shift: float | None = None

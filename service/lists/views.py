@@ -229,6 +229,8 @@ def explanation_view(
         raw_score=row.raw_score,
         probability=row.probability,
         band=row.band,
+        recalibrated_within=snapshot.recalibrated_within,
+        group_shift=row.group_shift,
         contributions=[
             ContributionRead(
                 feature=name,

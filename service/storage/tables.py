@@ -299,6 +299,9 @@ class ListSnapshot(Base):
     n_families: Mapped[int] = mapped_column(Integer)
     base_value: Mapped[float] = mapped_column(Float)
     feature_names: Mapped[str] = mapped_column(Text)  # JSON list
+    # issue 18: the protected attribute the model recalibrated within (a deployment's explicit
+    # choice, `model.recalibration`); null: none, every group scored alike.
+    recalibrated_within: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -324,6 +327,9 @@ class SnapshotFamily(Base):
     # issue 12: a priority hold the list honoured: watch (raised, listed whatever the score) or
     # lowered (kept off the top k); null: none.
     hold: Mapped[str | None] = mapped_column(String(8))
+    # issue 18: the log-odds shift of the recalibration within groups in `probability`;
+    # null when the list's model has none.
+    group_shift: Mapped[float | None] = mapped_column(Float)
 
 
 class DistrictSetting(Base):

@@ -308,3 +308,46 @@ def test_too_little_history_to_judge_out_of_time_says_what_to_do(
     held_out = train(small_population.events, config=_config(until=dt.date(2025, 1, 1)))
     assert held_out.selection is not None
     assert held_out.selection.judging == "held_out"
+
+
+def test_recalibration_within_groups_is_off_by_default(trained: TrainingResult) -> None:
+    assert trained.config.recalibrate_within is None
+    assert trained.model.recalibration_ is None
+
+
+def test_recalibration_within_groups_is_what_the_gate_judges(
+    small_population: Population, trained: TrainingResult
+) -> None:
+    result = train(
+        small_population.events,
+        config=_config(recalibrate_within="income_group"),
+        truth=small_population.truth,
+    )
+    recalibration = result.model.recalibration_
+    assert recalibration is not None
+    assert recalibration.attribute == "income_group"
+    assert set(recalibration.groups) == set(small_population.events.families["income_group"])
+    assert all(fit.fitted for fit in recalibration.groups.values())
+    # the same learner and calibrator as the run without it (same data, same seed); the judged
+    # probabilities are its probabilities shifted by each family's group, and the list ranks
+    # by them
+    family = result.model.family
+    plain = trained.scored.probability[
+        "model" if trained.model.family == family else f"candidate_{family}"
+    ]
+    groups = result.model.groups_of(
+        result.scored.rows["family_id"].to_list(), small_population.events.families
+    )
+    expected = recalibration.apply(plain, groups)
+    np.testing.assert_allclose(result.scored.probability["model"], expected, rtol=1e-12)
+    np.testing.assert_array_equal(
+        result.scored.ranking["model"], result.scored.probability["model"]
+    )
+    assert result.config.as_params()["recalibrate_within"] == "income_group"
+
+
+def test_recalibration_within_a_feature_or_geography_is_refused(
+    small_population: Population,
+) -> None:
+    with pytest.raises(ValueError, match="recalibrate_within: expected one of ethnicity"):
+        train(small_population.events, config=_config(recalibrate_within="district"))

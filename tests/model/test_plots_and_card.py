@@ -160,8 +160,22 @@ def _card_info(**changes: Any) -> ModelCardInfo:
     return ModelCardInfo(**{**fields, **changes})
 
 
+#: A recalibration within income groups, as `GroupRecalibration.to_dict` writes it.
+RECALIBRATION = {
+    "attribute": "income_group",
+    "groups": {
+        "high": dict(shift=-0.166, rows=2_110, positives=41, mean_before=0.02, observed=0.019,
+                     fitted=True),
+        "low": dict(shift=0.244, rows=3_020, positives=131, mean_before=0.03, observed=0.043,
+                    fitted=True),
+        "unknown": dict(shift=0.0, rows=120, positives=3, mean_before=0.03, observed=0.025,
+                        fitted=False),
+    },
+}  # fmt: skip
+
 #: A card with every optional section: source shares, a fairness summary, parameters.
 FULL = dict(
+    recalibration=RECALIBRATION,
     source_shares={"police": 0.61, "school": 0.27, "clinic": 0.12},
     fairness_summary=["gate failed", "Fairness: false omission rate of group b is 1.52x."],
     params={"seed": 7, "learning_rate": 0.05},
@@ -219,6 +233,20 @@ def test_model_card_says_which_family_won_how_and_by_how_much() -> None:
     assert "Judged on the held-out months 2024-04-01 .. 2024-06-01 (3 dates)" in card
     assert "also used for early stopping and calibration" in card
     assert "EBM's term scores" in card
+
+
+def test_model_card_states_whether_the_deployment_recalibrates_within_groups() -> None:
+    def section(card: str) -> str:
+        return card.split("## Recalibration within groups\n", 1)[1].split("\n## ", 1)[0]
+
+    off = section(render_model_card(_card_info()))
+    assert off.startswith("Off (the default)")
+    assert "no protected attribute is read" in off
+    on = section(render_model_card(_card_info(**FULL)))
+    assert on.startswith("On, within the groups of income_group")
+    assert "- high: -0.1660 (2,110 family-months, 41 outcomes)" in on
+    assert "- low: +0.2440 (3,020 family-months, 131 outcomes)" in on
+    assert "- unknown: not shifted, too few family-months or outcomes (120 family-months" in on
 
 
 def test_model_card_states_use_label_data_metrics_and_limits() -> None:

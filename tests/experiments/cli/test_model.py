@@ -52,6 +52,30 @@ def test_train_judges_the_candidates_out_of_time_by_default(
     assert "refitting" in steps
 
 
+def test_a_model_recalibrated_within_groups_is_trained_and_scores(
+    home: Path, population_dir: Path
+) -> None:
+    saved = home / "recalibrated"
+    code, _, err = _run(
+        "train", "--data", str(population_dir), "--until", "2025-01-01",
+        "--max-train-months", "2", "--judging", "held-out", "--no-register", "--no-ceiling",
+        "--recalibrate-within", "income_group", "--save", str(saved),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "recalibrated within income_group" in " ".join(err.split())
+    model = RiskModel.load(saved)
+    assert model.recalibration_ is not None
+    out = home / "recalibrated.csv"
+    code, _, err = _run(
+        "score", "--data", str(population_dir), "--as-of", "2025-01-01", "--out", str(out),
+        "--model", str(saved),
+    )  # fmt: skip
+    assert code == 0, err
+    scored = pl.read_csv(out)
+    assert scored.height > 0
+    assert scored["probability"].is_between(0, 1).all()
+
+
 def test_score_without_any_model_says_how_to_train(home: Path, population_dir: Path) -> None:
     code, _, err = _run(
         "score", "--data", str(population_dir), "--as-of", "2025-01-01", "--out",
@@ -180,6 +204,8 @@ def test_model_with_other_features_gives_a_clear_error(
          "--candidates: family: expected one of logistic, ebm, lightgbm, got 'svm'"),
         (["train", "--until", "2025-01-01", "--judging", "later"],
          "--judging: expected out-of-time or held-out, got 'later'"),
+        (["train", "--until", "2025-01-01", "--recalibrate-within", "district"],
+         "--recalibrate-within: recalibrate_within: expected one of ethnicity, language"),
         (["score", "--data", ".", "--as-of", "x", "--out", "o.csv"], "--as-of"),
         (["promote", "--version", "99", "--reason", "r", "--by", "a"], "version"),
         (["promote", "--version", "1", "--reason", " ", "--by", "a"], "reason"),

@@ -27,6 +27,7 @@ from model.gates import GateFailure, describe
 from model.learners import LinearLearner
 from model.model_card import ModelCardInfo, card_filename, render_model_card
 from model.model_card_texts import card_texts
+from model.recalibration import GroupFit, GroupRecalibration
 from model.risk_model import RiskModel
 from model.shapes import shapes
 from service.auth.access import TOKEN_COOKIE
@@ -112,6 +113,11 @@ def registered(
     # Version 3: a glass-box (logistic) champion candidate whose run wrote its shapes.
     glass_box = home / "run-glass-box"
     logistic = _logistic(champion.model)
+    # ... whose deployment chose to recalibrate within income groups (issue 18)
+    logistic.recalibration_ = GroupRecalibration(
+        attribute="income_group",
+        groups={"low": GroupFit(0.25, 900, 40, 0.03, 0.04, True)},
+    )
     sample = np.random.default_rng(0).poisson(1.0, (400, len(logistic.feature_names_))) * 1.0
     written = shapes(logistic.learner_, sample)
     plots.shape_plots(written, glass_box / "plots" / "shapes")
@@ -401,6 +407,10 @@ def test_a_glass_box_version_shows_its_family_and_what_the_whole_model_does(
     )
     families = {v["version"]: v["model_family"] for v in api.json()["versions"]}
     assert families == {1: "lightgbm", 2: "lightgbm", 3: "logistic"}
+    recalibrated = {v["version"]: v["recalibrated_within"] for v in api.json()["versions"]}
+    assert recalibrated == {1: None, 2: None, 3: "income_group"}
+    assert "recalibrated within the groups of income group" in family["3"]
+    assert "recalibrated within" not in family["1"] + family["2"]
 
 
 @pytest.mark.browser

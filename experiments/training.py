@@ -295,7 +295,7 @@ def _fit(
     if "ebm" in families:
         ebm = fit_ebm(
             data.x_train, data.y_train, feature_names=data.feature_names, params=config.ebm,
-            monotone=constraint_vector(data.feature_names),
+            monotone=constraint_vector(data.feature_names), valid=(data.x_valid, data.y_valid),
         )  # fmt: skip
         models["ebm"] = fit(EbmLearner.from_interpret(ebm))
     timings["fit_s"] = timings.get("fit_s", 0.0) + time.perf_counter() - t1

@@ -351,3 +351,17 @@ def test_recalibration_within_a_feature_or_geography_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="recalibrate_within: expected one of ethnicity"):
         train(small_population.events, config=_config(recalibrate_within="district"))
+
+
+def test_an_ebm_candidate_is_trained_stopped_on_the_held_out_months_and_explained(
+    small_population: Population,
+) -> None:
+    from model.ebm import EbmParams
+
+    params = EbmParams(outer_bags=2, interactions=2, max_rounds=300)
+    result = train(small_population.events, config=_config(candidates=("ebm",), ebm=params))
+    assert result.model.family == "ebm"
+    sample = result.explanation_sample
+    total = sample.base_value + sample.contributions.sum(axis=1)
+    np.testing.assert_allclose(total, sample.raw_score, atol=1e-6)
+    assert result.metrics["model"]["auc"] > 0.6

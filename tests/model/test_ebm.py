@@ -107,3 +107,19 @@ def test_bad_shapes_are_named() -> None:
         fit_ebm(x, y, feature_names=["a"], params=SMALL)
     with pytest.raises(ValueError, match="monotone: expected 5 directions, got 2"):
         fit_ebm(x, y, feature_names=list(FEATURES), params=SMALL, monotone=[1, 0])
+
+
+def test_it_stops_early_on_the_held_out_rows_it_is_given() -> None:
+    """With `valid`, interpret stops on those rows (a later period in training), not on a random
+    share of the training rows: held-out labels without signal (the same rate, shuffled) stop
+    it much earlier than the real ones."""
+    x, y = _matrix(4000, seed=1)
+    x_valid, y_valid = _matrix(2000, seed=2)
+    real = fit_ebm(x, y, feature_names=list(FEATURES), params=SMALL, valid=(x_valid, y_valid))
+    noise = np.random.default_rng(0).permutation(y_valid)
+    stopped = fit_ebm(x, y, feature_names=list(FEATURES), params=SMALL, valid=(x_valid, noise))
+    rounds_real = int(np.max(real.best_iteration_[0]))
+    rounds_noise = int(np.max(stopped.best_iteration_[0]))
+    assert rounds_noise < 0.8 * rounds_real, (rounds_noise, rounds_real)
+    with pytest.raises(ValueError, match=r"valid: expected a matrix of 5 columns"):
+        fit_ebm(x, y, feature_names=list(FEATURES), params=SMALL, valid=(x_valid[:, :2], y_valid))

@@ -10,7 +10,7 @@ calibration gap of every group whose gap is outside the rule's tolerance or sign
 
 Usage: `python -m benchmarks.gate_seeds --families 20000 --seeds 1 2 3 4 5
 [--candidates lightgbm logistic] [--judging out_of_time] [--police-bias ethnicity=russian:3]
-[--recalibrate-within income_group]`
+[--recalibrate-within income_group] [--gaps income_group]`
 
 `--recalibrate-within`: the deployment option of `model.recalibration` (off by default); the
 calibration gaps of that attribute's groups are then printed whatever their size, with the
@@ -44,7 +44,13 @@ def main() -> None:
         help="inject the police recording bias (e.g. ethnicity=russian:3)",
     )  # fmt: skip
     parser.add_argument("--recalibrate-within", default=None, metavar="ATTRIBUTE")
+    parser.add_argument(
+        "--gaps", default=None, metavar="ATTRIBUTE",
+        help="print this attribute's calibration gaps whatever their size "
+        "(default: the --recalibrate-within attribute)",
+    )  # fmt: skip
     args = parser.parse_args()
+    shown = args.gaps or args.recalibrate_within
     bias: dict[str, dict[str, float]] = {}
     if args.police_bias:
         target, factor = args.police_bias.split(":")
@@ -105,7 +111,7 @@ def main() -> None:
                 print(f"  fails: {f.rule}")
         for gap in report.calibration_gaps:
             outside = limit is not None and abs(gap.difference) > limit
-            if outside or gap.significant or gap.attribute == args.recalibrate_within:
+            if outside or gap.significant or gap.attribute == shown:
                 print(
                     f"  calibration {gap.attribute}={gap.group} vs {gap.reference}: "
                     f"{_pct(gap.difference)} (95% {_pct(gap.ci[0])} to {_pct(gap.ci[1])}, "

@@ -8,9 +8,13 @@ one standard error of the best's (Breiman's one-standard-error rule: a differenc
 rows cannot tell from noise does not buy a more complex model). When no candidate passes, the
 same rule picks among all of them, and the run's gate fails with that candidate's failures.
 
-The standard error is that of a difference between two proportions over the rows each list
-holds, as if independent: it ignores that both rankers are judged on the same rows (which
-would narrow it) and that a family is judged in several months (which would widen it).
+The standard error is that of the paired difference between two candidates' precisions on
+the same judging rows (`paired_standard_error`): a bootstrap over families, each family's
+judged months resampled together, with each ranker's lists held as they are (a row's weight is
+its probability of being listed under random tie-breaking, `model.metrics.inclusion_weights`).
+Pairing narrows it where two rankers list the same families; the clustering widens it where a
+family is judged in several months. Without the rows (a caller that has only the figures) the
+choice falls back to two independent proportions.
 
 Judged ``out_of_time`` (the default), the candidates are fitted as if trained at the first
 judging month: no record known after it, their own early stopping and calibration months
@@ -24,10 +28,13 @@ models, docs/model.md).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 from model.gates import GateResult, describe
 from model.learners import FAMILIES, Family
@@ -56,7 +63,9 @@ class Standing:
 class Choice:
     champion: Family
     best: Family  # the highest precision among the pool (passers, or all when none passed)
-    tolerance: float  # one standard error of the champion's and the best's difference
+    #: One standard error of the champion's difference with the best or, when it is the
+    #: best, with the runner-up (with itself when alone: the binomial error, for reference).
+    tolerance: float
     margin: float  # champion's precision minus the best other in the pool's (NaN when alone)
 
     def describe(self) -> str:
@@ -85,18 +94,81 @@ def flagged_rows(metrics: Mapping[str, float]) -> int:
     return max(1, round(recall * positives / precision))
 
 
-def choose(standings: Sequence[Standing]) -> Choice:
-    """The champion among `standings` (see the module docstring)."""
+#: Bootstrap resamples of the paired standard error.
+N_BOOT = 400
+
+
+def paired_standard_error(
+    label: np.ndarray,
+    weights: tuple[np.ndarray, np.ndarray],
+    *,
+    clusters: np.ndarray,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> float:
+    """Bootstrap standard error of ``precision(a) - precision(b)`` on the same rows, where a
+    ranker's precision is ``sum(w * y) / sum(w)`` over its inclusion weights `w`; the rows of
+    one cluster (a family's judged months) are resampled together (Poisson weights)."""
+    y = np.asarray(label, dtype=np.float64)
+    _, family = np.unique(np.asarray(clusters), return_inverse=True)
+    n = int(family.max()) + 1 if len(family) else 0
+    sums = [
+        (np.bincount(family, w * y, minlength=n), np.bincount(family, w, minlength=n))
+        for w in weights
+    ]
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    for start in range(0, n_boot, 100):  # in blocks: 100 x families counts at a time
+        m = rng.poisson(1.0, (min(100, n_boot - start), n)).astype(np.float64)
+        (num_a, den_a), (num_b, den_b) = ((m @ num, m @ den) for num, den in sums)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(num_a / den_a - num_b / den_b)
+    differences = np.concatenate(out)
+    return float(np.nanstd(differences, ddof=1))
+
+
+def pairwise_standard_errors(
+    label: np.ndarray,
+    weights: Mapping[Family, np.ndarray],
+    *,
+    clusters: np.ndarray,
+    seed: int = 0,
+) -> dict[frozenset[Family], float]:
+    """`paired_standard_error` of every pair of candidates."""
+    return {
+        frozenset((a, b)): paired_standard_error(
+            label, (weights[a], weights[b]), clusters=clusters, seed=seed
+        )
+        for a, b in itertools.combinations(weights, 2)
+    }
+
+
+def choose(
+    standings: Sequence[Standing],
+    *,
+    difference_se: Mapping[frozenset[Family], float] | None = None,
+) -> Choice:
+    """The champion among `standings` (see the module docstring). `difference_se`: the paired
+    standard error of each pair (`pairwise_standard_errors`); without it, two independent
+    proportions'."""
     if not standings:
         raise ValueError("candidates: expected at least one, got none")
     pool = [s for s in standings if s.passed] or list(standings)
     simplest_first = sorted(pool, key=lambda s: FAMILIES.index(s.family))
     best = max(simplest_first, key=lambda s: s.precision)
+
+    def error(a: Standing, b: Standing) -> float:
+        if difference_se is not None and a.family != b.family:
+            return difference_se[frozenset((a.family, b.family))]
+        return math.sqrt(_variance(a) + _variance(b))
+
     for s in simplest_first:
-        tolerance = math.sqrt(_variance(best) + _variance(s))
-        if s.precision >= best.precision - tolerance:
-            others = [o.precision for o in pool if o.family != s.family]
-            margin = s.precision - max(others) if others else float("nan")
+        if s.precision >= best.precision - error(s, best):
+            others = [o for o in pool if o.family != s.family]
+            runner = max(others, key=lambda o: o.precision) if others else None
+            margin = s.precision - runner.precision if runner else float("nan")
+            # the champion against the best or, when it is the best, against the runner-up
+            tolerance = error(s, runner if s is best and runner is not None else best)
             return Choice(champion=s.family, best=best.family, tolerance=tolerance, margin=margin)
     raise AssertionError("unreachable: the best candidate is within tolerance of itself")
 

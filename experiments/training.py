@@ -39,6 +39,7 @@ from experiments.selection import (
     Standing,
     choose,
     flagged_rows,
+    pairwise_standard_errors,
     ranker_name,
 )
 from experiments.time_split import TimeSplit, data_start, drop_agency, known_before, time_split
@@ -59,6 +60,7 @@ from model.ebm import EbmLearner, EbmParams, fit_ebm
 from model.explain import source_contributions, source_totals
 from model.gates import Finding, GateResult, evaluate_model_gate
 from model.learners import FAMILIES, Family, Learner, LinearLearner, check_family
+from model.metrics import inclusion_weights
 from model.monotone import constraint_vector
 from model.recalibration import check_attribute, fit_group_recalibration
 from model.risk_model import Explanation, RiskModel, feature_columns
@@ -653,6 +655,11 @@ def _judge(
                 fairness_summary=audits[f][3] if f in audits else [],
             )
         )
+    lists = scored.rows["list_key"].to_numpy()
+    weights = {
+        f: inclusion_weights(scored.ranking[ranker_name(f)], pct=5.0, groups=lists)
+        for f in fitted.models
+    }
     choice = choose(
         [
             Standing(
@@ -662,7 +669,10 @@ def _judge(
                 passed=c.gate.passed,
             )
             for c in candidates
-        ]
+        ],
+        difference_se=pairwise_standard_errors(
+            y, weights, clusters=scored.rows["family_id"].to_numpy(), seed=config.params.seed
+        ),
     )
     champion = ranker_name(choice.champion)
     metrics = {("model" if k == champion else k): v for k, v in metrics.items()}

@@ -70,6 +70,33 @@ class TopK:
     recall_expected: float = float("nan")
 
 
+def inclusion_weights(
+    y_score: np.ndarray, *, pct: float, groups: Sequence[str] | np.ndarray
+) -> np.ndarray:
+    """Each row's probability of being on its group's top-pct list under random tie-breaking:
+    1 above the cut-off, ``take / n_tied`` in the tied block that straddles it, else 0. The
+    weights of a group add up to its capacity, and ``sum(w * y) / sum(w)`` is the expected
+    precision of `precision_recall_at_k`."""
+    s = np.asarray(y_score, dtype=float)
+    g = np.asarray(groups)
+    if g.shape != s.shape:
+        raise ValueError(f"groups: expected shape {s.shape}, got {g.shape}")
+    weights = np.zeros(len(s))
+    order = np.argsort(g, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, g[order][1:] != g[order][:-1], True])
+    for lo, hi in itertools.pairwise(bounds.tolist()):
+        idx = order[lo:hi]
+        k, scores = top_k_size(len(idx), pct), s[idx]
+        if k >= len(idx):
+            weights[idx] = 1.0
+            continue
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        above, tied = scores > threshold, scores == threshold
+        weights[idx[above]] = 1.0
+        weights[idx[tied]] = (k - int(above.sum())) / int(tied.sum())
+    return weights
+
+
 def precision_recall_at_k(
     y_true: np.ndarray,
     y_score: np.ndarray,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.selection import Standing, choose, flagged_rows
+from experiments.selection import Standing, choose, flagged_rows, paired_standard_error
 from model.learners import FAMILIES
 
 
@@ -98,3 +99,50 @@ def test_the_choice_says_how_the_champion_won() -> None:
     assert clear.describe().startswith("lightgbm, the best: margin +0.0700")
     alone = choose([_s("lightgbm", 0.30, passed=False), _s("logistic", 0.10)]).describe()
     assert alone == "logistic, alone in the choice (the only candidate, or the only one to pass)"
+
+
+def _lists(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    w = np.zeros(n)
+    w[rng.choice(n, size=k, replace=False)] = 1.0
+    return w
+
+
+def test_the_paired_error_is_zero_for_the_same_list_and_binomial_for_unrelated_ones() -> None:
+    rng = np.random.default_rng(0)
+    n, k, p = 40_000, 2_000, 0.2
+    y = (rng.random(n) < p).astype(float)
+    own = np.arange(n)
+    a, b = _lists(n, k, rng), _lists(n, k, rng)
+    assert paired_standard_error(y, (a, a), clusters=own) == 0.0
+    binomial = math.sqrt(2 * p * (1 - p) / k)
+    assert paired_standard_error(y, (a, b), clusters=own) == pytest.approx(binomial, rel=0.2)
+    # two lists that share most families differ less than two unrelated ones
+    c = a.copy()
+    c[np.flatnonzero(a)[:200]] = 0.0
+    c[np.flatnonzero(a == 0)[:200]] = 1.0
+    assert paired_standard_error(y, (a, c), clusters=own) < binomial / 2
+
+
+def test_a_family_judged_in_several_months_counts_once_in_the_error() -> None:
+    """Three months of the same families, with the same labels and lists: three times the rows,
+    but no more information; the error must not shrink by the square root of three."""
+    rng = np.random.default_rng(1)
+    n, k, p = 20_000, 1_000, 0.2
+    y = (rng.random(n) < p).astype(float)
+    a, b = _lists(n, k, rng), _lists(n, k, rng)
+    once = paired_standard_error(y, (a, b), clusters=np.arange(n))
+    thrice = paired_standard_error(
+        np.tile(y, 3), (np.tile(a, 3), np.tile(b, 3)), clusters=np.tile(np.arange(n), 3)
+    )
+    assert thrice == pytest.approx(once, rel=0.2)
+    naive = math.sqrt(2 * p * (1 - p) / (3 * k))  # the rows as if independent
+    assert thrice > 1.4 * naive
+
+
+def test_the_paired_error_decides_when_given() -> None:
+    standings = [_s("lightgbm", 0.180), _s("logistic", 0.175)]
+    assert choose(standings).champion == "logistic"  # within the independent error (0.017)
+    narrow = {frozenset(("lightgbm", "logistic")): 0.002}  # the lists share most families
+    choice = choose(standings, difference_se=narrow)  # type: ignore[arg-type]
+    assert choice.champion == "lightgbm"
+    assert choice.tolerance == 0.002  # against the runner-up, the logistic regression

@@ -16,6 +16,7 @@ from features.fingerprint import events_fingerprint
 from features.months import months_after
 from features.simulator import Population
 from model.gates import GateFailure
+from model.metrics import inclusion_weights
 from model.training import BoosterParams
 
 UNTIL = dt.date(2025, 1, 1)
@@ -160,6 +161,15 @@ def test_the_champion_is_chosen_among_families_judged_out_of_time(
     assert champion.metrics["precision_at_5pct_district_expected"] >= (
         best - selection.choice.tolerance
     )
+    # the standard error is the paired one, over the same rows the metric is computed on
+    weights = inclusion_weights(
+        trained.scored.ranking["model"], pct=5.0, groups=trained.scored.rows["list_key"].to_numpy()
+    )
+    labels = trained.scored.rows["label"].to_numpy()
+    assert (weights * labels).sum() / weights.sum() == pytest.approx(
+        champion.metrics["precision_at_5pct_district_expected"]
+    )
+    assert 0 < selection.choice.tolerance < 0.1
     payload = selection.to_dict()
     assert payload["champion"] == champion.family
     assert {c["family"] for c in payload["candidates"]} == {"logistic", "lightgbm"}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from model.metrics import (
     expected_calibration_error,
+    inclusion_weights,
     list_metrics,
     precision_recall_at_k,
     top_k_size,
@@ -170,3 +171,25 @@ def test_expected_top_k_takes_the_tied_block_in_proportion() -> None:
     tag = f"{100 * 5 / 12:g}pct"
     assert flat[f"precision_at_{tag}"] == r.precision_worst  # the worst stays visible
     assert flat[f"precision_at_{tag}_expected"] == r.precision_expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 4), st.sampled_from("abc")),
+        min_size=1,
+        max_size=120,
+    ),
+    st.floats(0.5, 100.0),
+)
+def test_inclusion_weights_give_the_expected_precision_per_group(
+    rows: list[tuple[int, int, str]], pct: float
+) -> None:
+    y = np.array([r[0] for r in rows])
+    s = np.array([float(r[1]) for r in rows])
+    g = np.array([r[2] for r in rows])
+    w = inclusion_weights(s, pct=pct, groups=g)
+    result = precision_recall_at_k(y, s, pct=pct, groups=g)
+    assert np.all((w >= 0) & (w <= 1))
+    assert w.sum() == pytest.approx(result.k)  # every group's capacity
+    assert (w * y).sum() / w.sum() == pytest.approx(result.precision_expected)

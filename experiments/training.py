@@ -62,7 +62,7 @@ from model.gates import Finding, GateResult, evaluate_model_gate
 from model.learners import FAMILIES, Family, Learner, LinearLearner, check_family
 from model.metrics import inclusion_weights
 from model.monotone import constraint_vector
-from model.recalibration import check_attribute, fit_group_recalibration
+from model.recalibration import check_attribute, fit_group_recalibration, groups_of
 from model.risk_model import Explanation, RiskModel, feature_columns
 from model.training import BoosterParams
 
@@ -336,17 +336,10 @@ def _recalibrate(
     """Fit `model`'s recalibration within the groups of `attribute` on its calibration
     months (the held-out rows it was calibrated on)."""
     ids = data.valid_rows["family_id"].cast(pl.String).to_list()
-    groups = dict(
-        zip(
-            families["family_id"].cast(pl.String).to_list(),
-            families[attribute].cast(pl.String).to_list(),
-            strict=True,
-        )
-    )
     model.recalibration_ = fit_group_recalibration(
         model.calibrator_.predict(model.raw_matrix(data.x_valid)),
         data.y_valid,
-        [groups.get(fid) for fid in ids],
+        groups_of(ids, families, attribute=attribute),
         attribute=attribute,
     )
 

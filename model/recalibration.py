@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import polars as pl
 
 from features.contracts import PROTECTED_ATTRIBUTES
 
@@ -43,6 +44,26 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 def _expit(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+
+def groups_of(
+    family_id: Sequence[str], families: pl.DataFrame | None, *, attribute: str
+) -> list[str | None]:
+    """Each family's group of `attribute` (as a string), read from `families` (the registry:
+    family_id and the protected attributes); None for a family it does not have."""
+    if families is None or attribute not in families.columns:
+        raise ValueError(
+            f"families: this model is recalibrated within {attribute} (model card); "
+            f"expected the families' {attribute} to score, got none"
+        )
+    table = dict(
+        zip(
+            families["family_id"].cast(pl.String).to_list(),
+            families[attribute].cast(pl.String).to_list(),
+            strict=True,
+        )
+    )
+    return [table.get(fid) for fid in family_id]
 
 
 def check_attribute(attribute: str) -> str:

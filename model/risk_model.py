@@ -32,7 +32,7 @@ from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cu
 from model.calibration import Calibrator, Method
 from model.learners import BoosterLearner, Family, Learner, load_learner
 from model.reasons import as_value, listed, render
-from model.recalibration import GroupRecalibration
+from model.recalibration import GroupRecalibration, groups_of
 from model.training import BoosterParams, fit_booster
 
 __all__ = [
@@ -312,20 +312,7 @@ class RiskModel:
         registry: family_id and the protected attributes); [] when the model has none."""
         if self.recalibration_ is None:
             return []
-        attribute = self.recalibration_.attribute
-        if families is None or attribute not in families.columns:
-            raise ValueError(
-                f"families: this model is recalibrated within {attribute} (model card); "
-                f"expected the families' {attribute} to score, got none"
-            )
-        table = dict(
-            zip(
-                families["family_id"].cast(pl.String).to_list(),
-                families[attribute].cast(pl.String).to_list(),
-                strict=True,
-            )
-        )
-        return [table.get(fid) for fid in family_id]
+        return groups_of(family_id, families, attribute=self.recalibration_.attribute)
 
     def probability(
         self,

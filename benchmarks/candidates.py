@@ -106,7 +106,9 @@ def main() -> None:
         "logistic": lambda: LogisticBaseline().fit(
             train_rows.select(names), y, valid=(valid_rows.select(names), yv)
         ),
-        "ebm": lambda: fit_ebm(x, y, feature_names=names, params=EbmParams()),
+        "ebm": lambda: fit_ebm(
+            x, y, feature_names=names, params=EbmParams(), valid=(xv, yv)
+        ),  # stops on the held-out months, as training does since 2026-12-01
     }
     for name, fit in fits.items():
         fit_s[name] = []

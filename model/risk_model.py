@@ -350,12 +350,6 @@ class RiskModel:
             group_shift=shift,
         )
 
-    def predict_proba(
-        self, features: pl.DataFrame, *, families: pl.DataFrame | None = None
-    ) -> np.ndarray:
-        """Calibrated probabilities only (convenience for metrics and baselines)."""
-        return self.score(features, families=families).probability
-
     def explain(self, features: pl.DataFrame) -> Explanation:
         """Per-feature contributions in log-odds, per family (`model.learners`)."""
         ids = self._ids(features)

@@ -140,6 +140,13 @@ ATTRIBUTES: Final[dict[str, str]] = {
     "single_parent": N_("single parent"),
     "urban": N_("urban"),
 }
+
+
+def attribute(name: str | None) -> str | None:
+    """The label (a msgid) of a protected attribute, the name itself when it has none."""
+    return ATTRIBUTES.get(name, name) if name else None
+
+
 #: How a disparity outside the band stands with the promotion gate (`fairness_view.Standing`).
 STANDINGS: Final[dict[str, str]] = {
     "counted": N_("Counted by the gate"),

@@ -49,9 +49,7 @@ def _versions(described: dict[str, Any]) -> list[dict[str, Any]]:
                 "aliases": list(item.get("aliases", [])),
                 "trained_until": item.get("trained_until", ""),
                 "family": item.get("model_family", "lightgbm"),
-                "recalibrated_within": labels.ATTRIBUTES.get(
-                    item.get("recalibrated_within") or "", item.get("recalibrated_within")
-                ),
+                "recalibrated_within": labels.attribute(item.get("recalibrated_within")),
                 "gate_passed": gate.get("passed"),
                 "gate_failures": list(gate.get("failures") or []),
                 "raw": item,

@@ -253,9 +253,7 @@ def _family_context(
             "band_label": labels.BANDS.get(explanation.band or "", explanation.band or ""),
             "probability": explanation.probability,
             # issue 18: a recalibration within groups is stated beside the score it moved
-            "recalibrated_within": labels.ATTRIBUTES.get(
-                explanation.recalibrated_within or "", explanation.recalibrated_within
-            ),
+            "recalibrated_within": labels.attribute(explanation.recalibrated_within),
             "group_shift": f"{explanation.group_shift or 0.0:+.2f}",
             # A checklist's reasons are every item answered yes; its score is their count.
             "checklist_score": round(explanation.raw_score) if checklist else None,

@@ -108,6 +108,12 @@ class ListRead(BaseModel):
     checklist_items: int | None = Field(
         default=None, description="Items of the checklist (a checklist list only)."
     )
+    recalibrated_within: str | None = Field(
+        default=None,
+        description="The protected attribute the list's model recalibrated its probabilities "
+        "within (a deployment's explicit choice, stated in the model card); null: none, the "
+        "default.",
+    )
     data_fingerprint: str
     k: int
     n_families: int

@@ -188,6 +188,7 @@ def list_view(session: Session, snapshot: ListSnapshot, *, lang: Lang, names: bo
         **snapshot_fields(snapshot),
         previous_ranker=previous_ranker(session, snapshot),
         checklist_items=len(feature_names) if checklist else None,
+        recalibrated_within=snapshot.recalibrated_within,
         lang=lang,
         entries=entries,
     )

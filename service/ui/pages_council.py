@@ -109,6 +109,7 @@ class ListPage:
             "ranker": listing.ranker,
             "previous_ranker": listing.previous_ranker,
             "checklist_items": listing.checklist_items,
+            "recalibrated_within": labels.attribute(listing.recalibrated_within),
             "filters": filters,
             "query": f"?{query}" if query else "",
             "bands": list(labels.BANDS.items()),

@@ -124,6 +124,17 @@ def _expit(z: float) -> float:
     return 1 / (1 + math.exp(-z))
 
 
+def test_the_list_states_the_recalibration(listed: Service) -> None:
+    response = listed.client.get(
+        "/v1/districts/Almaly/lists/2025-06", headers=listed.headers(COUNCIL, "Almaly")
+    )
+    assert response.json()["recalibrated_within"] == "single_parent"
+    sign_in(listed.client, listed.user(COUNCIL, "Almaly").username)
+    for path in ("/ui/districts/Almaly/lists/2025-06", "/ui/districts/Almaly/lists/2025-06/print"):
+        page = listed.client.get(path, params={"lang": "en"}).text
+        assert "recalibrated within the groups of single parent" in page, path
+
+
 def test_the_family_page_states_the_recalibration(listed: Service) -> None:
     group = _single_parent(listed)
     family = next(e["family_id"] for e in _entries(listed) if group[e["family_id"]] == "false")

@@ -23,6 +23,7 @@ from experiments.training import GridBuilder
 from features.contracts import Events
 from features.months import format_month, monthly_dates, months_after, parse_month
 from features.pipeline.grid import build_grid
+from model.bands import order_key
 from model.metrics import list_metrics
 from model.risk_model import RiskModel
 
@@ -135,7 +136,11 @@ def _month(
     y = month_rows["label"].to_numpy().astype(int)
     scores = model.score(month_rows.drop("as_of", "label"), families=families)
     # a recalibration within groups reorders the groups: rank as the council's list does
-    ranking = scores.raw_score if model.recalibration_ is None else scores.probability
+    ranking = (
+        scores.raw_score
+        if model.recalibration_ is None
+        else order_key(scores.probability, scores.raw_score)
+    )
     groups = month_rows.select("family_id").join(
         families.select("family_id", "district"), on="family_id", how="left"
     )

@@ -14,6 +14,7 @@ import polars as pl
 
 from experiments.ceiling import CEILING, ceiling_scores, lift_shares
 from features.contracts import PROTECTED_ATTRIBUTES
+from model.bands import order_key
 from model.metrics import list_metrics
 from model.risk_model import RiskModel
 
@@ -73,12 +74,16 @@ def score_rankers(
         raise ValueError(
             f"matrix: expected shape {(grid.height, len(model.feature_names_))}, got {matrix.shape}"
         )
-    raw = model.score(grid).raw_score if matrix is None else model.raw_matrix(matrix)
+    raw = (
+        model.score(grid, families=families).raw_score
+        if matrix is None
+        else model.raw_matrix(matrix)
+    )
     if probability is None:
         ids = grid["family_id"].cast(pl.String).to_list()
         probability, _ = model.probability(raw, family_id=ids, families=families)
     # a recalibration within groups reorders the groups: the model ranks as its list does
-    ranking = {name: raw if model.recalibration_ is None else probability}
+    ranking = {name: raw if model.recalibration_ is None else order_key(probability, raw)}
     probs = {name: probability}
     for name, baseline in baselines.items():
         shares_matrix = matrix is not None and hasattr(baseline, "score_matrix")

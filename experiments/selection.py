@@ -121,10 +121,10 @@ def paired_standard_error(
     for start in range(0, n_boot, 100):  # in blocks: 100 x families counts at a time
         m = rng.poisson(1.0, (min(100, n_boot - start), n)).astype(np.float64)
         (num_a, den_a), (num_b, den_b) = ((m @ num, m @ den) for num, den in sums)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.append(num_a / den_a - num_b / den_b)
+        kept = (den_a > 0) & (den_b > 0)  # a resample that drew none of a list's families
+        out.append(num_a[kept] / den_a[kept] - num_b[kept] / den_b[kept])
     differences = np.concatenate(out)
-    return float(np.nanstd(differences, ddof=1))
+    return float(np.std(differences, ddof=1)) if len(differences) > 1 else float("nan")
 
 
 def pairwise_standard_errors(
@@ -134,13 +134,15 @@ def pairwise_standard_errors(
     clusters: np.ndarray,
     seed: int = 0,
 ) -> dict[frozenset[Family], float]:
-    """`paired_standard_error` of every pair of candidates."""
-    return {
-        frozenset((a, b)): paired_standard_error(
-            label, (weights[a], weights[b]), clusters=clusters, seed=seed
-        )
-        for a, b in itertools.combinations(weights, 2)
-    }
+    """`paired_standard_error` of every pair of candidates; a pair whose error is not finite
+    (lists too small to resample) is left out, and `choose` falls back to the independent
+    error for it."""
+    out: dict[frozenset[Family], float] = {}
+    for a, b in itertools.combinations(weights, 2):
+        se = paired_standard_error(label, (weights[a], weights[b]), clusters=clusters, seed=seed)
+        if math.isfinite(se):
+            out[frozenset((a, b))] = se
+    return out
 
 
 def choose(
@@ -158,8 +160,9 @@ def choose(
     best = max(simplest_first, key=lambda s: s.precision)
 
     def error(a: Standing, b: Standing) -> float:
-        if difference_se is not None and a.family != b.family:
-            return difference_se[frozenset((a.family, b.family))]
+        pair = frozenset((a.family, b.family))
+        if difference_se is not None and a.family != b.family and pair in difference_se:
+            return difference_se[pair]
         return math.sqrt(_variance(a) + _variance(b))
 
     for s in simplest_first:

@@ -48,7 +48,7 @@ from features.fingerprint import events_fingerprint
 from features.pipeline.grid import build_grid
 from features.registry import FEATURES
 from features.simulator import SimulationConfig
-from model.bands import DEFAULT_BAND_CUTS
+from model.bands import DEFAULT_BAND_CUTS, order_key
 from model.baselines import (
     ChecklistBaseline,
     LogisticBaseline,
@@ -572,7 +572,7 @@ def _judge(
         if m.recalibration_ is not None:
             groups = m.groups_of(ids, visible.families)
             probability[f] = m.recalibration_.apply(probability[f], groups)
-            raw[f] = probability[f]
+            raw[f] = order_key(probability[f], raw[f])
     ceiling = None
     if simulation is not None:
         say("computing the records ceiling on the judged months (simulated data only)")

@@ -40,6 +40,23 @@ def assign_bands(probability: np.ndarray, cuts: Sequence[float] = DEFAULT_BAND_C
     return [BANDS[i] for i in index.tolist()]
 
 
+def order_key(probability: np.ndarray, raw_score: np.ndarray) -> np.ndarray:
+    """One number per family whose descending order is the model's own ordering: the
+    probability, ties broken by the raw score (dense ranks; equal only where both are).
+
+    A model recalibrated within groups (`model.recalibration`) ranks by its shifted
+    probability, which isotonic calibration makes a step function: metrics computed on this key
+    rank families as the lists do."""
+    p = np.asarray(probability, dtype=np.float64)
+    r = np.asarray(raw_score, dtype=np.float64)
+    order = np.lexsort((r, p))
+    ps, rs = p[order], r[order]
+    new = np.r_[True, (ps[1:] != ps[:-1]) | (rs[1:] != rs[:-1])] if len(p) else np.zeros(0, bool)
+    key = np.empty(len(p))
+    key[order] = np.cumsum(new)
+    return key
+
+
 def rank_within(
     probability: np.ndarray, raw_score: np.ndarray, *, groups: Sequence[str] | np.ndarray
 ) -> np.ndarray:

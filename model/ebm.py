@@ -107,6 +107,8 @@ def fit_ebm(
         n_bags = int(model.outer_bags)
         train = np.where(rng.random((len(x), n_bags)) < 0.85, 1, 0)
         bags = np.vstack([train, np.full((len(x_valid), n_bags), -1)]).astype(np.int8)
+        # interpret bins the features on all the rows it is given, these included (their
+        # values, not their labels): the cut points then span the held-out months too
         x, y = np.vstack([x, x_valid]), np.concatenate([y, y_valid])
     with warnings.catch_warnings():
         # "Missing values detected" is about interpret's plots; `shapes` keeps them apart.

@@ -74,7 +74,8 @@ def rank_by_model(features: pl.DataFrame, champion: Champion, *, families: pl.Da
         probability=[float(p) for p in probability],
         band=list(scores.band),
         raw_score=np.asarray(scores.raw_score, dtype=np.float64),
-        order=(probability, np.zeros_like(probability)),
+        # the model's own ordering: ties in the (step-wise) probability by the raw score
+        order=(probability, np.asarray(scores.raw_score, dtype=np.float64)),
         base_value=float(explanation.base_value),
         feature_names=list(explanation.feature_names),
         values=np.ascontiguousarray(explanation.values, dtype=np.float64),

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.selection import Standing, choose, flagged_rows, paired_standard_error
+from experiments.selection import (
+    Standing,
+    choose,
+    flagged_rows,
+    paired_standard_error,
+    pairwise_standard_errors,
+)
 from model.learners import FAMILIES
 
 
@@ -146,3 +152,14 @@ def test_the_paired_error_decides_when_given() -> None:
     choice = choose(standings, difference_se=narrow)  # type: ignore[arg-type]
     assert choice.champion == "lightgbm"
     assert choice.tolerance == 0.002  # against the runner-up, the logistic regression
+
+
+def test_lists_too_small_to_resample_fall_back_to_the_independent_error() -> None:
+    empty = np.zeros(0)
+    assert math.isnan(paired_standard_error(empty, (empty, empty), clusters=empty))
+    y, nobody = np.ones(10), np.zeros(10)
+    weights = {"logistic": nobody, "lightgbm": nobody}
+    assert pairwise_standard_errors(y, weights, clusters=np.arange(10)) == {}  # type: ignore[arg-type]
+    standings = [_s("lightgbm", 0.180), _s("logistic", 0.175)]
+    choice = choose(standings, difference_se={})
+    assert choice.tolerance == choose(standings).tolerance

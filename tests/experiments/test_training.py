@@ -9,12 +9,14 @@ import polars as pl
 import pytest
 
 from experiments.evaluation import evaluate
+from experiments.selection import pairwise_standard_errors
 from experiments.time_split import drop_agency, known_before, time_split
 from experiments.training import BASELINES, TrainingConfig, TrainingResult, train
 from features.contracts import PROTECTED_ATTRIBUTES
 from features.fingerprint import events_fingerprint
 from features.months import months_after
 from features.simulator import Population
+from model.bands import order_key
 from model.gates import GateFailure
 from model.metrics import inclusion_weights
 from model.training import BoosterParams
@@ -169,7 +171,21 @@ def test_the_champion_is_chosen_among_families_judged_out_of_time(
     assert (weights * labels).sum() / weights.sum() == pytest.approx(
         champion.metrics["precision_at_5pct_district_expected"]
     )
-    assert 0 < selection.choice.tolerance < 0.1
+    others = [c.family for c in selection.candidates if c.family != champion.family]
+    rows = trained.scored.rows
+    paired = pairwise_standard_errors(
+        labels,
+        {
+            champion.family: weights,
+            others[0]: inclusion_weights(
+                trained.scored.ranking[f"candidate_{others[0]}"], pct=5.0,
+                groups=rows["list_key"].to_numpy(),
+            ),
+        },
+        clusters=rows["family_id"].to_numpy(),
+        seed=trained.config.params.seed,
+    )  # fmt: skip
+    assert selection.choice.tolerance == pytest.approx(next(iter(paired.values())))
     payload = selection.to_dict()
     assert payload["champion"] == champion.family
     assert {c["family"] for c in payload["candidates"]} == {"logistic", "lightgbm"}
@@ -325,14 +341,16 @@ def test_recalibration_within_groups_is_off_by_default(trained: TrainingResult) 
     assert trained.model.recalibration_ is None
 
 
+@pytest.fixture(scope="module")
+def recalibrated(small_population: Population) -> TrainingResult:
+    config = _config(recalibrate_within="income_group")
+    return train(small_population.events, config=config, truth=small_population.truth)
+
+
 def test_recalibration_within_groups_is_what_the_gate_judges(
-    small_population: Population, trained: TrainingResult
+    small_population: Population, trained: TrainingResult, recalibrated: TrainingResult
 ) -> None:
-    result = train(
-        small_population.events,
-        config=_config(recalibrate_within="income_group"),
-        truth=small_population.truth,
-    )
+    result = recalibrated
     recalibration = result.model.recalibration_
     assert recalibration is not None
     assert recalibration.attribute == "income_group"
@@ -342,18 +360,25 @@ def test_recalibration_within_groups_is_what_the_gate_judges(
     # probabilities are its probabilities shifted by each family's group, and the list ranks
     # by them
     family = result.model.family
-    plain = trained.scored.probability[
-        "model" if trained.model.family == family else f"candidate_{family}"
-    ]
+    name = "model" if trained.model.family == family else f"candidate_{family}"
+    plain, plain_raw = trained.scored.probability[name], trained.scored.ranking[name]
     groups = result.model.groups_of(
         result.scored.rows["family_id"].to_list(), small_population.events.families
     )
     expected = recalibration.apply(plain, groups)
     np.testing.assert_allclose(result.scored.probability["model"], expected, rtol=1e-12)
-    np.testing.assert_array_equal(
-        result.scored.ranking["model"], result.scored.probability["model"]
-    )
+    # ranked as the lists rank: the shifted probability, ties by the learner's raw score
+    np.testing.assert_array_equal(result.scored.ranking["model"], order_key(expected, plain_raw))
     assert result.config.as_params()["recalibrate_within"] == "income_group"
+
+
+def test_a_recalibrated_model_is_evaluated_with_the_families(
+    small_population: Population, recalibrated: TrainingResult
+) -> None:
+    """`patronage evaluate` scores without a shared matrix: the families reach the model."""
+    result = evaluate(small_population.events, model=recalibrated.model, as_of=dt.date(2025, 1, 1))
+    assert result.n == small_population.events.families.height
+    assert 0.5 < result.metrics["model"]["auc"] < 1.0
 
 
 def test_recalibration_within_a_feature_or_geography_is_refused(

@@ -102,7 +102,8 @@ def test_the_list_ranks_by_the_shifted_probability_and_says_so(
     expected = {f: _expit(_logit(row["probability"]) + shift[f]) for f, row in plain.items()}
     # the top of the list is the top of the shifted probabilities
     k = max(e["score_rank"] for e in entries if e["rank"] is not None and e["score_rank"] <= 2)
-    order = sorted(expected, key=lambda f: (-expected[f], f))
+    # the model's own order: ties in the probability by the raw score
+    order = sorted(expected, key=lambda f: (-expected[f], -plain[f]["raw_score"], f))
     assert {e["family_id"] for e in entries if e["score_rank"] <= k} == set(order[:k])
     assert order[:k] != sorted(plain, key=lambda f: (-plain[f]["probability"], f))[:k]
     for entry in entries:

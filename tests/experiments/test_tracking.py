@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
 
 import mlflow
 import numpy as np
+import polars as pl
 import pytest
 from mlflow import MlflowClient
 
 from experiments import tracking, tracking_records
 from model.gates import GateFailure
+from model.recalibration import fit_group_recalibration
 from model.risk_model import RiskModel
 from model.training import BoosterParams
 from service.settings import Settings
@@ -154,3 +157,23 @@ def test_long_gate_failures_stay_valid_json() -> None:
     parsed = json.loads(tracking_records.json_list(failures, limit=4900))
     assert parsed[:-1] == failures[: len(parsed) - 1]
     assert parsed[-1] == f"... {100 - len(parsed) + 1} more in gate.json"
+
+
+def test_the_pyfunc_of_a_recalibrated_model_reads_the_attribute_as_a_column(
+    small_model: RiskModel,
+) -> None:
+    frame, y = synthetic_frame(600, seed=40)
+    groups = np.where(np.arange(600) % 2 == 0, "low", "middle")
+    model = copy.copy(small_model)
+    model.recalibration_ = fit_group_recalibration(
+        small_model.score(frame).probability, y, groups.tolist(), attribute="income_group"
+    )
+    pyfunc = tracking.RiskPyfunc()
+    pyfunc.model = model
+    with_column = frame.with_columns(income_group=pl.Series(groups))
+    out = pyfunc.predict(None, with_column.to_pandas())  # type: ignore[arg-type]
+    expected = model.score(frame, families=with_column.select("family_id", "income_group"))
+    np.testing.assert_allclose(out["probability"].to_numpy(), expected.probability)
+    assert not np.allclose(expected.probability, small_model.score(frame).probability)
+    with pytest.raises(ValueError, match="recalibrated within income_group"):
+        pyfunc.predict(None, frame.to_pandas())  # type: ignore[arg-type]

@@ -31,12 +31,6 @@ import polars as pl
 RATES = ("for", "fnr")
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds of probabilities, kept finite (an isotonic calibration gives 0 exactly)."""
-    q = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--families", type=int, default=20_000)
@@ -52,6 +46,7 @@ def main() -> None:
     from features.contracts import PROTECTED_ATTRIBUTES
     from features.simulator import SimulationConfig, simulate
     from model.metrics import list_metrics
+    from model.recalibration import logit
 
     population = simulate(
         SimulationConfig(
@@ -72,14 +67,14 @@ def main() -> None:
         np.array([codes[g] for g in earlier[args.attribute].to_list()]),
         usable=np.ones(len(groups), dtype=bool),
     )
-    logit = _logit(earlier["probability"].to_numpy())
-    shifted = _logit(fit)
+    before = logit(earlier["probability"].to_numpy())
+    shifted = logit(fit)
     shift = {
-        g: float(np.median((shifted - logit)[earlier[args.attribute].to_numpy() == g]))
+        g: float(np.median((shifted - before)[earlier[args.attribute].to_numpy() == g]))
         for g in groups
     }
     p = audited["probability"].to_numpy()
-    raw_logit = _logit(p)
+    raw_logit = logit(p)
     moved = raw_logit + np.array([shift[g] for g in audited[args.attribute].to_list()])
     recalibrated = 1.0 / (1.0 + np.exp(-moved))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -70,6 +70,14 @@ class TopK:
     recall_expected: float = float("nan")
 
 
+def _group_rows(groups: np.ndarray) -> Iterator[np.ndarray]:
+    """The row indices of each group, one group after the other."""
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, groups[order][1:] != groups[order][:-1], True])
+    for lo, hi in itertools.pairwise(bounds.tolist()):
+        yield order[lo:hi]
+
+
 def inclusion_weights(
     y_score: np.ndarray, *, pct: float, groups: Sequence[str] | np.ndarray
 ) -> np.ndarray:
@@ -82,10 +90,7 @@ def inclusion_weights(
     if g.shape != s.shape:
         raise ValueError(f"groups: expected shape {s.shape}, got {g.shape}")
     weights = np.zeros(len(s))
-    order = np.argsort(g, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, g[order][1:] != g[order][:-1], True])
-    for lo, hi in itertools.pairwise(bounds.tolist()):
-        idx = order[lo:hi]
+    for idx in _group_rows(g):
         k, scores = top_k_size(len(idx), pct), s[idx]
         if k >= len(idx):
             weights[idx] = 1.0
@@ -122,10 +127,7 @@ def precision_recall_at_k(
             raise ValueError(f"groups: expected shape {y.shape}, got {g.shape}")
         k = worst = best = 0
         expected = 0.0
-        order = np.argsort(g, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, g[order][1:] != g[order][:-1], True])
-        for lo, hi in itertools.pairwise(bounds.tolist()):
-            idx = order[lo:hi]
+        for idx in _group_rows(g):
             kg = top_k_size(len(idx), pct)
             w, e, b = _positives_in_top_k(y[idx], s[idx], kg)
             k, worst, best, expected = k + kg, worst + w, best + b, expected + e

@@ -46,7 +46,7 @@ from features.pipeline.build import build_features
 from features.pipeline.grid import build_grid
 from features.pipeline.partition import district_partitions
 from model.learners import BoosterLearner
-from model.risk_model import RiskModel, feature_columns, refuse_forbidden
+from model.risk_model import RiskModel, check_matrices
 
 #: Modules every worker must import to build features and train (checked up front).
 REQUIRED_MODULES = ("features", "model", "experiments", "lightgbm", "polars")
@@ -197,35 +197,33 @@ class Cluster:
 
     # ---- booster -------------------------------------------------------------------------
 
-    def fit_model(
+    def fit_matrix(
         self,
         model: RiskModel,
-        features: pl.DataFrame,
+        x: np.ndarray,
         y: np.ndarray,
         *,
-        valid_features: pl.DataFrame,
+        x_valid: np.ndarray,
         y_valid: np.ndarray,
+        feature_names: list[str],
         trained_until: dt.date,
         horizon_months: int,
         metadata: dict[str, Any],
     ) -> RiskModel:
-        """`RiskModel.fit` with the booster trained by `lightgbm.DaskLGBMClassifier`.
+        """`RiskModel.fit_matrix` with the booster trained by `lightgbm.DaskLGBMClassifier`.
 
-        The returned model is an ordinary `RiskModel` (a local `lgb.Booster`, the same
-        calibration on the held-out period), so explanations, saving and the registry work
-        unchanged.
+        Takes the same float32 matrices as the single machine (no copy of them is kept: each
+        worker's rows are copied out one chunk at a time as they are sent). The returned model
+        is an ordinary `RiskModel` (a local `lgb.Booster`, the same calibration on the
+        held-out period), so explanations, saving and the registry work unchanged.
         """
         from model.training import BoosterParams
 
-        names = feature_columns(features)
-        refuse_forbidden(names)
-        if feature_columns(valid_features) != names:
-            raise ValueError("valid_features: expected the training rows' feature columns")
+        names = check_matrices(feature_names, x, x_valid)
         params = model.params or BoosterParams()
         t0 = time.perf_counter()
-        x_valid = _float_matrix(valid_features, names)
         booster, trained, best = self._dask_booster(
-            _float_matrix(features, names),
+            x,
             np.asarray(y, dtype=float),
             x_valid,
             np.asarray(y_valid),
@@ -360,10 +358,6 @@ def _describe(exc: BaseException) -> str:
     except Exception:
         text = ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _float_matrix(frame: pl.DataFrame, names: Sequence[str]) -> np.ndarray:
-    return frame.select([pl.col(c).cast(pl.Float64) for c in names]).to_numpy()
 
 
 def best_round(booster: Any, x_valid: np.ndarray, y_valid: np.ndarray, *, patience: int) -> int:

@@ -374,12 +374,13 @@ def _fit_booster(
             horizon_months=config.horizon_months,
             metadata=metadata,
         )
-    return cluster.fit_model(
+    return cluster.fit_matrix(
         model,
-        pl.DataFrame(data.x_train, schema=data.feature_names, orient="row"),
+        data.x_train,
         data.y_train,
-        valid_features=data.valid_rows.drop("as_of", "label"),
+        x_valid=data.x_valid,
         y_valid=data.y_valid,
+        feature_names=data.feature_names,
         trained_until=split.until,
         horizon_months=config.horizon_months,
         metadata=metadata,

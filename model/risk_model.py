@@ -112,6 +112,19 @@ def _check_columns(frame: pl.DataFrame, names: Sequence[str]) -> None:
         )
 
 
+def check_matrices(feature_names: Sequence[str], x: np.ndarray, x_valid: np.ndarray) -> list[str]:
+    """The feature names of a training and a held-out matrix, checked: no forbidden column, and
+    both matrices two-dimensional with one column per name."""
+    names = list(feature_names)
+    refuse_forbidden(names)
+    for label, m in (("training", x), ("held-out", x_valid)):
+        if m.ndim != 2 or m.shape[1] != len(names):
+            raise FeatureMismatchError(
+                f"{label} matrix: expected {len(names)} feature columns, got shape {m.shape}"
+            )
+    return names
+
+
 def refuse_forbidden(names: Sequence[str]) -> None:
     forbidden = sorted(FORBIDDEN_FEATURES.intersection(names))
     if forbidden:
@@ -213,13 +226,7 @@ class RiskModel:
     ) -> RiskModel:
         """`fit` on matrices (float32, C order, columns `feature_names`) built once by the
         caller and shared with the baselines and metrics; no copy of them is kept."""
-        names = list(feature_names)
-        refuse_forbidden(names)
-        for label, m in (("training", x), ("held-out", x_valid)):
-            if m.ndim != 2 or m.shape[1] != len(names):
-                raise FeatureMismatchError(
-                    f"{label} matrix: expected {len(names)} feature columns, got shape {m.shape}"
-                )
+        names = check_matrices(feature_names, x, x_valid)
         booster = fit_booster(
             x,
             np.asarray(y, dtype=float),

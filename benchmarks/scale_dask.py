@@ -10,9 +10,14 @@ Two measurements, each in a fresh Python (its peak memory is its own):
   calibration, metrics, fairness audit; no records ceiling, no MLflow) on one machine and with
   `--dask` (a local cluster by default): seconds, the steps, held-out AUC and P@5%, and peak
   RSS of the whole process tree (client + scheduler + workers, sampled every 0.2 s).
+- `backtest`: `experiments.backtest.backtest` (what `patronage backtest` runs) from `--from`
+  over 1, 3, 6, 12 and 24 months (`--months`) with the saved model `--model`, on one machine
+  (and with `--dask` when `--backtest-dask` is given): seconds, seconds per month and peak RSS
+  of the process tree, to show how time and memory grow with the as-of dates.
 
-Usage: `python -m benchmarks.scale_dask --data DIR [--what partition,train] [--dask local:2]
-[--parts 8] [--until 2025-01-01]`
+Usage: `python -m benchmarks.scale_dask --data DIR [--what partition,train,backtest]
+[--dask local:2] [--parts 8] [--until 2025-01-01] [--model DIR --from 2023-07 --months
+1,3,6,12,24 --backtest-dask]`
 """
 
 from __future__ import annotations
@@ -111,6 +116,53 @@ if __name__ == "__main__":
     main()
 """
 
+_BACKTEST = """
+import json, sys, threading, time
+from pathlib import Path
+import psutil
+from experiments.backtest import backtest
+from experiments.data_source import load_source
+from features.months import months_after, parse_month
+from model.risk_model import RiskModel
+
+data, model_dir, first, dask = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[5]
+n = int(sys.argv[4])
+me = psutil.Process()
+def tree_rss():
+    total = 0
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+events = load_source(data, purpose="benchmark").events
+model = RiskModel.load(model_dir)
+start = parse_month(first)
+months = [months_after(start, i) for i in range(n)]
+rss0 = tree_rss()
+peak = [rss0]
+stop = threading.Event()
+def sample():
+    while not stop.wait(0.2):
+        peak[0] = max(peak[0], tree_rss())
+threading.Thread(target=sample, daemon=True).start()
+t = time.perf_counter()
+if dask == "none":
+    result = backtest(events, model=model, months=months)
+else:
+    from experiments.distributed import connect
+    with connect(dask) as cluster:
+        result = backtest(events, model=model, months=months, grid=cluster.grid)
+seconds = time.perf_counter() - t
+stop.set()
+print(json.dumps({
+    "dask": dask, "months": n, "family_months": sum(m.families for m in result.months),
+    "seconds": seconds, "seconds_per_month": seconds / n,
+    "rss_after_load_mb": rss0 / 2**20, "peak_tree_rss_mb": max(peak[0], tree_rss()) / 2**20,
+}))
+"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -120,6 +172,10 @@ def main() -> None:
     parser.add_argument("--dask", default="local:2")
     parser.add_argument("--parts", type=int, default=8)
     parser.add_argument("--dates", default="1,6,15")
+    parser.add_argument("--model", type=Path, default=None, help="for backtest: RiskModel dir")
+    parser.add_argument("--from", dest="first", default="2023-07")
+    parser.add_argument("--months", default="1,3,6,12,24")
+    parser.add_argument("--backtest-dask", action="store_true")
     args = parser.parse_args()
     what = args.what.split(",")
     if "partition" in what:
@@ -130,6 +186,13 @@ def main() -> None:
         for dask in ("none", args.dask):
             row = run_child(_TRAIN, args.data, args.until, dask)
             print(json.dumps({"train": row}), flush=True)
+    if "backtest" in what:
+        if args.model is None:
+            parser.error("backtest needs --model (a saved RiskModel directory)")
+        for dask in ("none", *([args.dask] if args.backtest_dask else [])):
+            for n in (int(m) for m in args.months.split(",")):
+                row = run_child(_BACKTEST, args.data, args.model, args.first, n, dask)
+                print(json.dumps({"backtest": row}), flush=True)
 
 
 if __name__ == "__main__":

@@ -58,9 +58,11 @@ print(json.dumps({
 }))
 """
 
-_TRAIN = """
-import datetime as dt, json, sys, threading, time
-from pathlib import Path
+#: Child-code prelude: the RSS of this process and its children (a local cluster's scheduler
+#: and workers), and `watch_peak()`, which samples it every 0.2 s and returns a function that
+#: stops the sampling and gives the peak.
+_TREE_PEAK = """
+import threading
 import psutil
 
 def tree_rss():
@@ -73,18 +75,30 @@ def tree_rss():
             pass
     return total
 
+def watch_peak():
+    peak, stop = [tree_rss()], threading.Event()
+    def sample():
+        while not stop.wait(0.2):
+            peak[0] = max(peak[0], tree_rss())
+    threading.Thread(target=sample, daemon=True).start()
+    def finish():
+        stop.set()
+        return max(peak[0], tree_rss())
+    return finish
+"""
+
+_TRAIN = (
+    _TREE_PEAK
+    + """
+import datetime as dt, json, sys, time
+from pathlib import Path
+
 def main():
     from experiments.data_source import load_source
     from experiments.training import TrainingConfig, train
     data, until, dask = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), sys.argv[3]
     events = load_source(data, purpose="benchmark").events
-    peak = [tree_rss()]
-    stop = threading.Event()
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], tree_rss())
-            time.sleep(0.2)
-    threading.Thread(target=sample, daemon=True).start()
+    peak = watch_peak()
     # the pipeline of issue 17: one booster judged on its held-out months
     config = TrainingConfig(until=until, candidates=("lightgbm",), judging="held_out")
     t = time.perf_counter()
@@ -99,7 +113,7 @@ def main():
             extra = {"connect_s": t_connected, "cluster": cluster.timings,
                      "booster": result.model.metadata_["dask"]}
     seconds = time.perf_counter() - t
-    stop.set()
+    peak_rss = peak()
     m = result.metrics["model"]
     print(json.dumps({
         "dask": dask, "seconds": seconds, "timings": result.timings, **extra,
@@ -109,17 +123,19 @@ def main():
         "precision_at_5pct_expected": m["precision_at_5pct_expected"],
         "fairness_passed": None if result.fairness_verdict is None
         else result.fairness_verdict.passed,
-        "peak_tree_rss_mb": peak[0] / 2**20,
+        "peak_tree_rss_mb": peak_rss / 2**20,
     }))
 
 if __name__ == "__main__":
     main()
 """
+)
 
-_BACKTEST = """
-import json, sys, threading, time
+_BACKTEST = (
+    _TREE_PEAK
+    + """
+import json, sys, time
 from pathlib import Path
-import psutil
 from experiments.backtest import backtest
 from experiments.data_source import load_source
 from features.months import months_after, parse_month
@@ -127,26 +143,12 @@ from model.risk_model import RiskModel
 
 data, model_dir, first, dask = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[5]
 n = int(sys.argv[4])
-me = psutil.Process()
-def tree_rss():
-    total = 0
-    for p in [me, *me.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
 events = load_source(data, purpose="benchmark").events
 model = RiskModel.load(model_dir)
 start = parse_month(first)
 months = [months_after(start, i) for i in range(n)]
 rss0 = tree_rss()
-peak = [rss0]
-stop = threading.Event()
-def sample():
-    while not stop.wait(0.2):
-        peak[0] = max(peak[0], tree_rss())
-threading.Thread(target=sample, daemon=True).start()
+peak = watch_peak()
 t = time.perf_counter()
 if dask == "none":
     result = backtest(events, model=model, months=months)
@@ -155,13 +157,14 @@ else:
     with connect(dask) as cluster:
         result = backtest(events, model=model, months=months, grid=cluster.grid)
 seconds = time.perf_counter() - t
-stop.set()
+peak_rss = peak()
 print(json.dumps({
     "dask": dask, "months": n, "family_months": sum(m.families for m in result.months),
     "seconds": seconds, "seconds_per_month": seconds / n,
-    "rss_after_load_mb": rss0 / 2**20, "peak_tree_rss_mb": max(peak[0], tree_rss()) / 2**20,
+    "rss_after_load_mb": rss0 / 2**20, "peak_tree_rss_mb": peak_rss / 2**20,
 }))
 """
+)
 
 
 def main() -> None:

@@ -74,14 +74,15 @@ def score_rankers(
         raise ValueError(
             f"matrix: expected shape {(grid.height, len(model.feature_names_))}, got {matrix.shape}"
         )
-    raw = (
-        model.score(grid, families=families).raw_score
-        if matrix is None
-        else model.raw_matrix(matrix)
-    )
-    if probability is None:
-        ids = grid["family_id"].cast(pl.String).to_list()
-        probability, _ = model.probability(raw, family_id=ids, families=families)
+    if matrix is None:
+        scores = model.score(grid, families=families)
+        raw = scores.raw_score
+        probability = scores.probability if probability is None else probability
+    else:
+        raw = model.raw_matrix(matrix)
+        if probability is None:
+            ids = grid["family_id"].cast(pl.String).to_list()
+            probability, _ = model.probability(raw, family_id=ids, families=families)
     # a recalibration within groups reorders the groups: the model ranks as its list does
     ranking = {name: raw if model.recalibration_ is None else order_key(probability, raw)}
     probs = {name: probability}

@@ -46,6 +46,14 @@ def _expit(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
 
+def shifted(probability: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """`probability` moved by `shift` in log-odds (exactly unchanged where the shift is 0)."""
+    p, s = np.asarray(probability, dtype=np.float64), np.asarray(shift, dtype=np.float64)
+    if s.shape != p.shape:
+        raise ValueError(f"shift: expected one per probability ({len(p)}), got {len(s)}")
+    return np.where(s == 0.0, p, _expit(logit(p) + s))
+
+
 def groups_of(
     family_id: Sequence[str], families: pl.DataFrame | None, *, attribute: str
 ) -> list[str | None]:
@@ -107,8 +115,7 @@ class GroupRecalibration:
             raise ValueError(
                 f"{self.attribute}: expected one group per family ({len(p)}), got {len(groups)}"
             )
-        shift = self.shifts(groups)
-        return np.where(shift == 0.0, p, _expit(logit(p) + shift))
+        return shifted(p, self.shifts(groups))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -32,7 +32,7 @@ from model.bands import BANDS, DEFAULT_BAND_CUTS, assign_bands, validate_band_cu
 from model.calibration import Calibrator, Method
 from model.learners import BoosterLearner, Family, Learner, load_learner
 from model.reasons import as_value, listed, render
-from model.recalibration import GroupRecalibration, groups_of
+from model.recalibration import GroupRecalibration, groups_of, shifted
 from model.training import BoosterParams, fit_booster
 
 __all__ = [
@@ -333,11 +333,8 @@ class RiskModel:
         calibrated = self.calibrator_.predict(raw)
         if self.recalibration_ is None:
             return calibrated, np.zeros(len(calibrated))
-        groups = self.groups_of(family_id, families)
-        return (
-            self.recalibration_.apply(calibrated, groups),
-            self.recalibration_.shifts(groups),
-        )
+        shift = self.recalibration_.shifts(self.groups_of(family_id, families))
+        return shifted(calibrated, shift), shift
 
     def score(self, features: pl.DataFrame, *, families: pl.DataFrame | None = None) -> Scores:
         """Score a frame from `features.pipeline.build_features` (family_id + feature columns).
